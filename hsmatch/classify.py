@@ -1,0 +1,411 @@
+"""classify(): free-text product names to ITC-HS codes, with the evidence.
+
+A name is checked, split into parts when it lists several things, and each part is
+resolved as a service (SAC codes), a broad category (the chapters/headings it covers)
+or goods (ranked 8-digit lines from three retrievers and a ranker). A part the engine
+cannot place with confidence keeps its candidates but gets no code, and says why.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+from rapidfuzz import fuzz, process
+
+from hsmatch.errors import InputError, ModelError
+from hsmatch.index import Index, build_index, load_index
+from hsmatch.lexicon import Lexicon, LexiconEntry, load_lexicon
+from hsmatch.ranker import HeuristicRanker, Ranker
+from hsmatch.retrieve import EVIDENCE, FEATURE_INDEX, GoodsRetriever, Pool
+from hsmatch.text import (
+    content_query,
+    display_text,
+    normalize,
+    problem_with,
+    split_strong,
+    split_weak,
+)
+
+log = logging.getLogger(__name__)
+
+KINDS = ("goods", "broad", "service", "unknown")
+# A lexicon entry this close (rapidfuzz WRatio, 0-100) decides a part's kind.
+LEXICON_KIND_SCORE = 90.0
+# A whole entry this close to a lexicon term is not split on "&" / "and" ("Gems & Jewellery").
+LEXICON_NO_SPLIT_SCORE = 95.0
+# Below both, nothing in the nomenclature resembles the text.
+MIN_WORD_SIM, MIN_EMB_SIM = 0.08, 0.35
+BATCH = 256
+SERVICE_WORDS = frozenset({"service", "services", "tourism", "tourist", "hospitality", "ites",
+                           "bpo", "software", "consultancy", "education", "healthcare"})
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """One possible code for a name, with the evidence of each retriever."""
+
+    code: str
+    description: str
+    level: int
+    score: float
+    evidence: dict[str, Any] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"code": self.code, "description": self.description, "level": self.level,
+                "score": round(self.score, 4), "evidence": self.evidence}
+
+
+@dataclass
+class Match:
+    """The classification of one product name.
+
+    ``kind`` is goods, broad, service or unknown. ``code`` is the best code, or None when
+    the engine abstains (``reason`` says why). ``parts`` holds the separate matches of a
+    compound entry such as "Coconut products, Tourism".
+    """
+
+    text: str
+    kind: str
+    code: str | None
+    confidence: float
+    candidates: list[Candidate] = field(default_factory=list)
+    reason: str = ""
+    parts: list[Match] = field(default_factory=list)
+    query: str = ""
+
+    @property
+    def description(self) -> str | None:
+        for candidate in self.candidates:
+            if candidate.code == self.code:
+                return candidate.description
+        return None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "text": self.text, "kind": self.kind, "code": self.code,
+            "description": self.description, "confidence": round(self.confidence, 4),
+            "reason": self.reason, "query": self.query,
+            "candidates": [c.to_dict() for c in self.candidates],
+            "parts": [p.to_dict() for p in self.parts],
+        }
+
+    def __repr__(self) -> str:
+        return (f"Match(text={self.text!r}, kind={self.kind!r}, code={self.code!r}, "
+                f"confidence={self.confidence:.2f}, candidates={len(self.candidates)}, "
+                f"parts={len(self.parts)})")
+
+
+def _unknown(text: str, reason: str, query: str = "") -> Match:
+    return Match(text=text, kind="unknown", code=None, confidence=0.0, reason=reason, query=query)
+
+
+class Classifier:
+    """Holds the built index, the lexicon and the ranker; classifies names."""
+
+    def __init__(self, index: Index, lexicon: Lexicon, ranker: Ranker | None = None) -> None:
+        self.index = index
+        self.lexicon = lexicon
+        self.ranker: Ranker = ranker or HeuristicRanker()
+        self.goods = GoodsRetriever(index, lexicon)
+        self._kind_entries: list[LexiconEntry] = [e for e in lexicon.entries if e.kind != "goods"]
+        self._kind_norms = [e.norm for e in self._kind_entries]
+        self._all_norms = [e.norm for e in lexicon.entries]
+        self._group_text = dict(zip(index.groups.codes, index.groups.texts, strict=True))
+        self._service_text = dict(zip(index.services.codes, index.services.texts, strict=True))
+        self._goods_text = index.goods.texts
+        self._goods_position = self.goods.position
+        self._services_word_t = index.services.word.T.tocsr()
+
+    # -- loading -----------------------------------------------------------------------
+    @classmethod
+    def load(cls, *, models_dir: str | os.PathLike[str] | None = None,
+             data_dir: str | os.PathLike[str] | None = None,
+             training_dir: str | os.PathLike[str] | None = None,
+             build_if_missing: bool = True, progress: bool = True) -> Classifier:
+        """Load the index (building it first if there is none), lexicon and ranker."""
+        try:
+            index = load_index(data_dir_path=data_dir, models_path=models_dir)
+        except ModelError as exc:
+            if not build_if_missing or "no built index" not in str(exc):
+                raise
+            log.warning("no built index yet; building it once (a few minutes)")
+            lexicon_terms = [e.term for e in load_lexicon(training_dir).entries]
+            build_index(data_dir_path=data_dir, models_path=models_dir,
+                        extra_terms=lexicon_terms, progress=progress)
+            index = load_index(data_dir_path=data_dir, models_path=models_dir)
+        known = _KnownCodes(index)
+        lexicon = load_lexicon(training_dir, known)
+        return cls(index, lexicon)
+
+    # -- public API --------------------------------------------------------------------
+    def classify(self, values: object, k: int = 5, *, progress: bool = False) -> Match | list[Match]:
+        """One name -> a Match; a list, tuple or pandas Series -> a list of Match in order."""
+        if k < 1:
+            raise InputError(f"k must be at least 1, got {k}")
+        if isinstance(values, str) or values is None or not _is_sequence(values):
+            return self.classify_batch([values], k=k)[0]
+        return self.classify_batch(list(values), k=k, progress=progress)  # type: ignore[call-overload]
+
+    def classify_batch(self, values: Sequence[object], k: int = 5, *,
+                       progress: bool = False) -> list[Match]:
+        """Classify many names at once; a bad value gets kind unknown and a reason."""
+        results: list[Match | None] = [None] * len(values)
+        part_texts: dict[int, list[str]] = {}
+        for i, value in enumerate(values):
+            if isinstance(value, str) and _looks_like_code(value):
+                part_texts[i] = [display_text(value)]
+                continue
+            problem = problem_with(value)
+            if problem:
+                results[i] = _unknown(str(value)[:80] if isinstance(value, str) else repr(value)[:80],
+                                      problem)
+                continue
+            text = display_text(value)  # type: ignore[arg-type]
+            part_texts[i] = self._split(text)
+        unique = list(dict.fromkeys(p for parts in part_texts.values() for p in parts))
+        resolved = self._resolve_parts(unique, k, progress)
+        for i, parts in part_texts.items():
+            text = display_text(values[i])  # type: ignore[arg-type]
+            matches = [resolved[p] for p in parts]
+            results[i] = matches[0] if len(matches) == 1 and parts[0] == text else \
+                _combine(text, matches, k)
+        return [m for m in results if m is not None]
+
+    # -- splitting ---------------------------------------------------------------------
+    def _lexicon_score(self, norm: str) -> float:
+        if not self._all_norms:
+            return 0.0
+        best = process.extractOne(norm, self._all_norms, scorer=fuzz.token_sort_ratio)
+        return float(best[1]) if best else 0.0
+
+    def _split(self, text: str) -> list[str]:
+        if self._lexicon_score(normalize(text)) >= LEXICON_NO_SPLIT_SCORE:
+            return [text]
+        parts: list[str] = []
+        for strong in split_strong(text):
+            weak = split_weak(strong)
+            keep_whole = (len(weak) < 2 or self._lexicon_score(normalize(strong)) >= LEXICON_NO_SPLIT_SCORE
+                          or any(len(normalize(w)) < 3 for w in weak))
+            parts.extend([strong] if keep_whole else weak)
+        return list(dict.fromkeys(parts)) or [text]
+
+    # -- resolving parts ---------------------------------------------------------------
+    def _resolve_parts(self, parts: list[str], k: int, progress: bool) -> dict[str, Match]:
+        out: dict[str, Match] = {}
+        norms = [normalize(p) for p in parts]
+        kind_scores = (process.cdist(norms, self._kind_norms, scorer=fuzz.WRatio, workers=1)
+                       if self._kind_norms and norms else np.zeros((len(norms), 0)))
+        goods_parts: list[int] = []
+        for i, (part, norm) in enumerate(zip(parts, norms, strict=True)):
+            if not norm:
+                out[part] = _unknown(part, "no words left after normalisation")
+                continue
+            code_match = self._code_input(part, norm)
+            if code_match:
+                out[part] = code_match
+                continue
+            row = kind_scores[i]
+            best = int(np.argmax(row)) if row.size else -1
+            score = float(row[best]) if row.size else 0.0
+            if best >= 0 and score >= LEXICON_KIND_SCORE:
+                entry = self._kind_entries[best]
+                out[part] = (self._service_match if entry.kind == "service" else self._broad_match)(
+                    part, norm, row, k)
+            elif SERVICE_WORDS & set(norm.split()):
+                out[part] = self._service_match(part, norm, row, k)
+            else:
+                goods_parts.append(i)
+        from tqdm.auto import tqdm
+
+        chunks = range(0, len(goods_parts), BATCH)
+        for start in tqdm(chunks, desc="classifying", unit="batch", disable=not progress):
+            chunk = goods_parts[start:start + BATCH]
+            queries = [content_query(norms[i]) for i in chunk]
+            vectors = self.index.embedder.encode(queries)
+            for i, query, pool in zip(chunk, queries, self.goods.pools(queries, vectors), strict=True):
+                out[parts[i]] = self._goods_match(parts[i], query, pool, k)
+        return out
+
+    def _code_input(self, part: str, norm: str) -> Match | None:
+        digits = norm.replace(" ", "")
+        if not digits.isdigit() or len(digits) != 8 or digits not in self._goods_position:
+            return None
+        position = self._goods_position[digits]
+        candidate = Candidate(digits, self._goods_text[position], 8, 1.0, {"input_code": 1.0})
+        return Match(part, "goods", digits, 1.0, [candidate], "the input is an ITC-HS code", query=norm)
+
+    def _goods_match(self, part: str, query: str, pool: Pool, k: int) -> Match:
+        feats = pool.features
+        F = FEATURE_INDEX
+        evidence_floor = (feats[:, F["word_sim"]].max(initial=0) < MIN_WORD_SIM
+                          and feats[:, F["emb_sim"]].max(initial=0) < MIN_EMB_SIM
+                          and feats[:, F["alias_score"]].max(initial=0) < 0.85)
+        scores = self.ranker.score(feats)
+        order = np.argsort(-scores, kind="stable")[:k]
+        candidates = []
+        for j in order:
+            line = int(pool.lines[j])
+            evidence: dict[str, Any] = {}
+            for name, (sim, rank) in EVIDENCE.items():
+                evidence[name] = round(float(feats[j, F[sim]]), 4)
+                if rank:
+                    evidence[f"{name}_rank"] = round(float(np.expm1(feats[j, F[rank]]))) + 1
+            if line in pool.aliases:
+                evidence["alias_term"] = pool.aliases[line]
+            evidence["india_exports_usd_m"] = round(float(self.index.export_usd_m[line]), 2)
+            candidates.append(Candidate(str(self.index.goods.codes[line]), self._goods_text[line], 8,
+                                        float(scores[j]), evidence))
+        if evidence_floor or not candidates:
+            return Match(part, "unknown", None, 0.0, candidates,
+                         "nothing in the nomenclature or the alias index resembles this text",
+                         query=query)
+        confidence = self.ranker.confidence(scores, feats)
+        top = candidates[0]
+        if confidence < self.ranker.threshold:
+            return Match(part, "goods", None, confidence, candidates,
+                         f"not sure: the best candidate {top.code} ({top.description[:60]}) has "
+                         f"confidence {confidence:.2f}, below the threshold {self.ranker.threshold:.2f}",
+                         query=query)
+        why = f"alias '{top.evidence['alias_term']}'" if "alias_term" in top.evidence else \
+            "nomenclature text"
+        note = "" if self.ranker.calibrated else " (uncalibrated heuristic ranker)"
+        return Match(part, "goods", top.code, confidence, candidates,
+                     f"matched on {why}{note}", query=query)
+
+    def _lexicon_hits(self, row: np.ndarray, kind: str, limit: int = 3) -> list[tuple[LexiconEntry, float]]:
+        hits = [(self._kind_entries[j], float(row[j])) for j in np.argsort(-row)
+                if self._kind_entries[j].kind == kind and row[j] >= LEXICON_KIND_SCORE - 10]
+        return hits[:limit]
+
+    def _broad_match(self, part: str, norm: str, row: np.ndarray, k: int) -> Match:
+        hits = self._lexicon_hits(row, "broad")
+        entry, score = hits[0]
+        candidates = []
+        for position, code in enumerate(entry.codes):
+            candidates.append(Candidate(code, self._group_text.get(code, ""), len(code),
+                                        score / 100.0 * (1 - 0.01 * position),
+                                        {"broad_category": entry.term, "lexicon_score": score}))
+        covered = ", ".join(entry.codes[:8]) + (" ..." if len(entry.codes) > 8 else "")
+        return Match(part, "broad", None, score / 100.0, candidates,
+                     f"broad category '{entry.term}': covers {covered}; too broad for one code",
+                     query=norm)
+
+    def _service_match(self, part: str, norm: str, row: np.ndarray, k: int) -> Match:
+        hits = self._lexicon_hits(row, "service")
+        candidates: list[Candidate] = []
+        seen: set[str] = set()
+        for entry, score in hits:
+            for position, code in enumerate(entry.codes):
+                if code not in seen:
+                    seen.add(code)
+                    candidates.append(Candidate(code, self._service_text.get(code, ""), len(code),
+                                                score / 100.0 * (1 - 0.01 * position),
+                                                {"service_term": entry.term, "lexicon_score": score}))
+        retrieved = self._retrieve_services(norm, k)
+        for code, sim in retrieved:
+            if code not in seen and len(candidates) < k:
+                seen.add(code)
+                candidates.append(Candidate(code, self._service_text.get(code, ""), len(code),
+                                            sim, {"embedding_or_tfidf": round(sim, 4)}))
+        candidates = candidates[:k]
+        if hits:
+            confidence, why = hits[0][1] / 100.0, f"services lexicon term '{hits[0][0].term}'"
+        else:
+            confidence = float(candidates[0].score) if candidates else 0.0
+            why = "a services word in the text; SAC codes retrieved from their descriptions"
+        return Match(part, "service", candidates[0].code if candidates else None, confidence,
+                     candidates, f"service ({why}); not checked against goods trade data", query=norm)
+
+    def _retrieve_services(self, norm: str, k: int) -> list[tuple[str, float]]:
+        ix = self.index
+        vector = ix.embedder.encode([norm])
+        emb = (vector @ ix.services.emb.T)[0]
+        word = (ix.word_vectorizer.transform([norm]) @ self._services_word_t).toarray()[0]
+        score = 0.6 * emb + 0.4 * word
+        top = np.argsort(-score)[:k]
+        return [(str(ix.services.codes[j]), float(score[j])) for j in top]
+
+
+class _KnownCodes:
+    """Membership test for lexicon codes against what the index holds."""
+
+    def __init__(self, index: Index) -> None:
+        self.exact = set(index.goods.codes) | set(index.services.codes) | set(index.groups.codes)
+        self.prefixes = {c[:n] for c in index.goods.codes for n in (2, 4, 6)}
+        self.prefixes |= {c[:n] for c in index.services.codes for n in (2, 4)}
+
+    def __contains__(self, code: object) -> bool:
+        return code in self.exact or code in self.prefixes
+
+
+def _looks_like_code(value: str) -> bool:
+    digits = value.strip().replace(".", "").replace(" ", "")
+    return digits.isdigit() and len(digits) == 8
+
+
+def _is_sequence(values: object) -> bool:
+    return isinstance(values, Iterable) and not isinstance(values, str | bytes | dict)
+
+
+def _combine(text: str, parts: list[Match], k: int) -> Match:
+    """The Match of a compound entry from the matches of its parts."""
+    known = [p for p in parts if p.kind != "unknown"] or parts
+    kinds = {p.kind for p in known}
+    codes = {p.code for p in known}
+    confidence = min(p.confidence for p in known)
+    candidates: list[Candidate] = []
+    seen: set[str] = set()
+    for rank in range(k):
+        for part in known:
+            if rank < len(part.candidates) and len(candidates) < k:
+                candidate = part.candidates[rank]
+                if candidate.code not in seen:
+                    seen.add(candidate.code)
+                    candidates.append(candidate)
+    names = "; ".join(f"{p.text} -> {p.kind} {p.code or ''}".strip() for p in parts)
+    if len(kinds) == 1:
+        kind = kinds.pop()
+        code = codes.pop() if len(codes) == 1 else None
+        reason = f"compound entry of {len(parts)} parts ({names})"
+        if code is None and kind == "goods":
+            reason += "; no single code covers them, see .parts"
+    else:
+        kind, code = "broad", None
+        reason = f"compound entry mixing {', '.join(sorted(kinds))} ({names}); see .parts"
+    return Match(text, kind, code, confidence, candidates, reason, parts=parts, query=normalize(text))
+
+
+# -- module-level convenience -------------------------------------------------------------
+_default: Classifier | None = None
+_lock = threading.Lock()
+
+
+def load_model(*, models_dir: str | os.PathLike[str] | None = None,
+               data_dir: str | os.PathLike[str] | None = None,
+               training_dir: str | os.PathLike[str] | None = None,
+               build_if_missing: bool = True) -> Classifier:
+    """Load a :class:`Classifier` (and make it the one :func:`classify` uses)."""
+    global _default
+    with _lock:
+        _default = Classifier.load(models_dir=models_dir, data_dir=data_dir,
+                                   training_dir=training_dir, build_if_missing=build_if_missing)
+        return _default
+
+
+def classify(values: object, k: int = 5, *, progress: bool = False) -> Match | list[Match]:
+    """Classify one product name (-> Match) or many (-> list of Match, input order).
+
+    The first call loads the model, building the index once if it is missing.
+    """
+    global _default
+    if _default is None:
+        with _lock:
+            if _default is None:
+                _default = Classifier.load()
+    return _default.classify(values, k=k, progress=progress)

@@ -1,0 +1,138 @@
+"""The `hsmatch` command: a thin layer over the library.
+
+Library errors reach the user as one line ("error: ..."), never as a traceback.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import sys
+from typing import Any
+
+import click
+
+from hsmatch.errors import HsmatchError, InputError
+
+
+class _Group(click.Group):
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except HsmatchError as exc:
+            click.secho(f"error: {exc}", fg="red", err=True)
+            ctx.exit(1)
+
+
+@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("--data", "data_dir", type=click.Path(file_okay=False), default=None,
+              help="Reference data folder (holds hs/ and districts/). Default: HSMATCH_DATA or ../shared/data.")
+@click.option("--models", "models_dir", type=click.Path(file_okay=False), default=None,
+              help="Folder of the built index and trained ranker. Default: HSMATCH_MODELS or ./models.")
+@click.option("-v", "--verbose", is_flag=True, help="Log what happens.")
+@click.version_option(package_name="hsmatch")
+@click.pass_context
+def cli(ctx: click.Context, data_dir: str | None, models_dir: str | None, verbose: bool) -> None:
+    """Map product names to ITC-HS codes and check district export lists against trade data."""
+    logging.basicConfig(level=logging.INFO if verbose else logging.WARNING,
+                        format="%(levelname)s %(name)s: %(message)s")
+    ctx.obj = {"data_dir": data_dir, "models_dir": models_dir}
+
+
+def _classifier(ctx: click.Context) -> Any:
+    from hsmatch.classify import Classifier
+
+    return Classifier.load(models_dir=ctx.obj["models_dir"], data_dir=ctx.obj["data_dir"])
+
+
+@cli.command()
+@click.option("--force", is_flag=True, help="Rebuild everything, the distilled embedding model too.")
+@click.pass_context
+def build(ctx: click.Context, force: bool) -> None:
+    """Build the retrieval index (and the distilled embedding model) under models/.
+
+    Example: hsmatch build
+    """
+    from hsmatch.index import build_index
+    from hsmatch.lexicon import load_lexicon
+
+    terms = [e.term for e in load_lexicon().entries]
+    path = build_index(data_dir_path=ctx.obj["data_dir"], models_path=ctx.obj["models_dir"],
+                       extra_terms=terms, force=force, progress=True)
+    manifest = json.loads((path / "manifest.json").read_text())
+    click.echo(f"built {path} in {manifest['build_seconds']} s: {manifest['counts']}")
+
+
+def _format_match(match: Any, indent: str = "") -> list[str]:
+    lines = [
+        f"{indent}{match.text}",
+        f"{indent}  kind: {match.kind}   code: {match.code or '-'}   confidence: {match.confidence:.2f}",
+        f"{indent}  {match.reason}",
+    ]
+    if match.candidates:
+        lines.append(f"{indent}  {'#':>2}  {'code':<8}  {'level':>5}  {'score':>6}  description")
+        for rank, c in enumerate(match.candidates, start=1):
+            lines.append(f"{indent}  {rank:>2}  {c.code:<8}  {c.level:>5}  {c.score:>6.3f}  "
+                         f"{c.description[:80]}")
+    for part in match.parts:
+        lines.append(f"{indent}  part:")
+        lines.extend(_format_match(part, indent + "    "))
+    return lines
+
+
+@cli.command()
+@click.argument("names", nargs=-1)
+@click.option("--k", "k", default=5, show_default=True, type=click.IntRange(1, 50),
+              help="Candidates to return per name.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
+@click.option("--input", "input_path", type=click.Path(dir_okay=False),
+              help="CSV of names to classify (with --column and --out).")
+@click.option("--column", default="product", show_default=True, help="Column of --input holding the names.")
+@click.option("--out", "out_path", type=click.Path(dir_okay=False),
+              help="Where to write the matches (.csv, .parquet or .jsonl).")
+@click.option("--encoding", default="utf-8-sig", show_default=True, help="Encoding of --input.")
+@click.pass_context
+def classify(ctx: click.Context, names: tuple[str, ...], k: int, as_json: bool,
+             input_path: str | None, column: str, out_path: str | None, encoding: str) -> None:
+    """Classify product names given as arguments, or a CSV column.
+
+    \b
+    Examples:
+      hsmatch classify "Basmati rice" "Agra petha"
+      hsmatch classify "Marine products" --json
+      hsmatch classify --input names.csv --column product --out matches.csv
+    """
+    if input_path:
+        if names:
+            raise InputError("give names as arguments or --input FILE, not both")
+        if not out_path:
+            raise InputError("--input needs --out FILE (.csv, .parquet or .jsonl)")
+        from hsmatch.batch import classify_file
+
+        summary = classify_file(input_path, out_path, column=column, k=k, encoding=encoding,
+                                classifier=_classifier(ctx), progress=True)
+        click.echo(summary)
+        return
+    if not names:
+        raise InputError("give at least one name, for example: hsmatch classify \"Basmati rice\"")
+    matches = _classifier(ctx).classify(list(names), k=k)
+    if as_json:
+        payload = [m.to_dict() for m in matches]
+        click.echo(json.dumps(payload[0] if len(payload) == 1 else payload, indent=2,
+                              ensure_ascii=False))
+        return
+    for match in matches:
+        click.echo("\n".join(_format_match(match)))
+        click.echo("")
+
+
+def main() -> None:
+    """Console entry point."""
+    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+    cli(prog_name="hsmatch")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()
+    sys.exit(0)

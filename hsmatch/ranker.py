@@ -1,0 +1,60 @@
+"""Ranking pooled candidates and turning the ranking into a confidence.
+
+:class:`HeuristicRanker` is a fixed weighted sum of the retrievers' evidence; it is what
+classify() uses when no trained ranker exists, and its confidence is not calibrated.
+The learned, calibrated ranker lives in :mod:`hsmatch.learned_ranker`.
+"""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+import numpy as np
+
+from hsmatch.retrieve import FEATURE_INDEX
+
+F = FEATURE_INDEX
+
+
+class Ranker(Protocol):
+    name: str
+    calibrated: bool
+    threshold: float
+
+    def score(self, features: np.ndarray) -> np.ndarray:
+        """One score per candidate row; higher is better."""
+        ...
+
+    def confidence(self, scores: np.ndarray, features: np.ndarray) -> float:
+        """Probability that the best-scored candidate is right."""
+        ...
+
+
+class HeuristicRanker:
+    """Hand-set weights over the retrievers' evidence (uncalibrated)."""
+
+    name = "heuristic"
+    calibrated = False
+    threshold = 0.5
+
+    def score(self, features: np.ndarray) -> np.ndarray:
+        alias = features[:, F["alias_score"]]
+        strong_alias = np.where(alias >= 0.85, alias, 0.0)
+        return (
+            0.30 * features[:, F["word_sim"]]
+            + 0.15 * features[:, F["char_sim"]]
+            + 0.30 * features[:, F["emb_sim"]]
+            + 0.35 * strong_alias * features[:, F["alias_level"]]
+            + 0.10 * features[:, F["alias_exact"]]
+            + 0.05 * features[:, F["hs6_support"]]
+            + 0.004 * features[:, F["log_export"]]
+            + 0.02 * features[:, F["recent_export"]]
+        )
+
+    def confidence(self, scores: np.ndarray, features: np.ndarray) -> float:
+        if scores.size == 0:
+            return 0.0
+        order = np.sort(scores)[::-1]
+        top = float(order[0])
+        margin = top - float(order[1]) if order.size > 1 else top
+        return float(1.0 / (1.0 + np.exp(-(8.0 * (top - 0.45) + 12.0 * margin))))

@@ -1,0 +1,94 @@
+"""A small TF-IDF vectoriser that needs only numpy and scipy at query time.
+
+It computes what scikit-learn's ``TfidfVectorizer(sublinear_tf=True)`` computes for
+word n-grams and ``char_wb`` n-grams (tests check the two agree), but keeps
+scikit-learn's second-long import out of ``import hsmatch`` and classify()'s cold start.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Iterable, Sequence
+
+import numpy as np
+from scipy import sparse
+
+_TOKEN = re.compile(r"(?u)\b\w\w+\b")
+_WHITE = re.compile(r"\s\s+")
+
+
+def word_ngrams(text: str, ngram_range: tuple[int, int] = (1, 2)) -> list[str]:
+    tokens = _TOKEN.findall(text.lower())
+    low, high = ngram_range
+    out = list(tokens) if low == 1 else []
+    for n in range(max(low, 2), min(high, len(tokens)) + 1):
+        out.extend(" ".join(tokens[i:i + n]) for i in range(len(tokens) - n + 1))
+    return out
+
+
+def char_wb_ngrams(text: str, ngram_range: tuple[int, int] = (3, 5)) -> list[str]:
+    low, high = ngram_range
+    out: list[str] = []
+    for word in _WHITE.sub(" ", text.lower()).split():
+        padded = f" {word} "
+        for n in range(low, high + 1):
+            if len(padded) <= n:  # a short word counts once, whole
+                out.append(padded)
+                break
+            out.extend(padded[i:i + n] for i in range(len(padded) - n + 1))
+    return out
+
+
+class Tfidf:
+    """Fit on documents, transform texts to L2-normalised sublinear TF-IDF rows."""
+
+    def __init__(self, analyzer: str = "word", ngram_range: tuple[int, int] = (1, 2),
+                 min_df: int = 1, max_features: int | None = None) -> None:
+        if analyzer not in ("word", "char_wb"):
+            raise ValueError(f"analyzer must be 'word' or 'char_wb', got {analyzer!r}")
+        self.analyzer = analyzer
+        self.ngram_range = ngram_range
+        self.min_df = min_df
+        self.max_features = max_features
+
+    def _terms(self, text: str) -> list[str]:
+        if self.analyzer == "word":
+            return word_ngrams(text, self.ngram_range)
+        return char_wb_ngrams(text, self.ngram_range)
+
+    def fit(self, documents: Iterable[str]) -> Tfidf:
+        docs = list(documents)
+        df: Counter[str] = Counter()
+        total: Counter[str] = Counter()
+        for doc in docs:
+            counts = Counter(self._terms(doc))
+            df.update(counts.keys())
+            total.update(counts)
+        terms = [t for t, n in df.items() if n >= self.min_df]
+        if self.max_features is not None and len(terms) > self.max_features:
+            terms = sorted(terms, key=lambda t: (-total[t], t))[: self.max_features]
+        terms.sort()
+        self.vocabulary_ = {t: i for i, t in enumerate(terms)}
+        n_docs = len(docs)
+        counts_arr = np.array([df[t] for t in terms], dtype=np.float64)
+        self.idf_ = (np.log((1 + n_docs) / (1 + counts_arr)) + 1.0).astype(np.float32)
+        return self
+
+    def transform(self, texts: Sequence[str]) -> sparse.csr_matrix:
+        vocab = self.vocabulary_
+        indptr, indices, values = [0], [], []
+        for text in texts:
+            counts = Counter(j for j in map(vocab.get, self._terms(text)) if j is not None)
+            cols = np.fromiter(counts.keys(), dtype=np.int64, count=len(counts))
+            tf = 1.0 + np.log(np.fromiter(counts.values(), dtype=np.float32, count=len(counts)))
+            weights = tf * self.idf_[cols] if len(cols) else tf
+            norm = float(np.sqrt((weights**2).sum())) if len(cols) else 1.0
+            indices.append(cols)
+            values.append(weights / (norm or 1.0))
+            indptr.append(indptr[-1] + len(cols))
+        return sparse.csr_matrix(
+            (np.concatenate(values) if values else np.zeros(0, np.float32),
+             np.concatenate(indices) if indices else np.zeros(0, np.int64), indptr),
+            shape=(len(texts), len(vocab)), dtype=np.float32,
+        )

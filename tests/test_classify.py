@@ -1,0 +1,101 @@
+import math
+
+import pytest
+
+from hsmatch.classify import KINDS, Candidate, Match
+
+
+def test_one_name_gives_a_match_with_evidence(classifier):
+    match = classifier.classify("Basmati rice")
+    assert isinstance(match, Match)
+    assert match.kind == "goods" and match.code == "10063020"
+    assert 0 < match.confidence <= 1
+    top = match.candidates[0]
+    assert isinstance(top, Candidate) and top.level == 8 and top.description == "Basmati rice"
+    assert {"tfidf_word", "tfidf_char", "embedding", "alias"} <= set(top.evidence)
+    scores = [c.score for c in match.candidates]
+    assert scores == sorted(scores, reverse=True)
+    as_dict = match.to_dict()
+    assert as_dict["code"] == "10063020" and as_dict["candidates"][0]["code"] == "10063020"
+
+
+def test_k_limits_candidates(classifier):
+    assert len(classifier.classify("rice", k=2).candidates) == 2
+    with pytest.raises(ValueError, match="k must be at least 1"):
+        classifier.classify("rice", k=0)
+
+
+def test_vernacular_alias(classifier):
+    assert classifier.classify("Haldi").code in ("09103020", "09103030")
+    assert classifier.classify("Agra Petha").code == "20060000"
+
+
+def test_services_come_back_as_service_with_sac_codes(classifier):
+    match = classifier.classify("Tourism")
+    assert match.kind == "service"
+    assert match.code.startswith("99")
+    assert all(c.code.startswith("99") for c in match.candidates)
+    assert classifier.classify("IT services").kind == "service"
+
+
+def test_broad_categories_list_their_chapters(classifier):
+    match = classifier.classify("Marine products")
+    assert match.kind == "broad" and match.code is None
+    assert "03" in [c.code for c in match.candidates]
+    assert "too broad" in match.reason
+
+
+def test_compound_entries_are_split(classifier):
+    match = classifier.classify("Basmati rice, Tourism")
+    assert [p.kind for p in match.parts] == ["goods", "service"]
+    assert match.parts[0].code == "10063020"
+    assert match.kind == "broad" and match.code is None
+    assert "compound" in match.reason
+    # A lexicon name with "&" in it stays whole.
+    assert classifier.classify("Pickles & Petha").parts  # split
+    assert not classifier.classify("Basmati Rice").parts
+
+
+def test_list_and_series_keep_order(classifier):
+    pd = pytest.importorskip("pandas")
+    names = ["Tourism", "Basmati rice", None, "Marine products"]
+    out = classifier.classify(names)
+    assert [m.kind for m in out] == ["service", "goods", "unknown", "broad"]
+    series_out = classifier.classify(pd.Series(names, index=[10, 11, 12, 13]))
+    assert [m.kind for m in series_out] == [m.kind for m in out]
+
+
+BAD = [None, math.nan, "", "   ", 12345, 3.14, "x" * 100_000, "बासमती चावल", "🍚🍚", "\n\t"]
+
+
+def test_bad_rows_never_stop_a_batch(classifier):
+    pd = pytest.importorskip("pandas")
+    names = [*BAD, pd.NA, "Basmati rice"]
+    out = classifier.classify(names)
+    assert len(out) == len(names)
+    assert out[-1].code == "10063020"
+    for value, match in zip(names[:-1], out[:-1], strict=True):
+        assert match.kind == "unknown", repr(value)[:40]
+        assert match.reason and match.code is None
+
+
+def test_control_characters_are_stripped_and_the_rest_classified(classifier):
+    match = classifier.classify("Basmati\x00 rice\x07")
+    assert match.code == "10063020"
+
+
+def test_an_hs_code_as_input(classifier):
+    match = classifier.classify("1006.30.20")
+    assert match.code == "10063020" and match.confidence == 1.0
+
+
+def test_kinds_are_the_documented_ones(classifier):
+    names = ["Basmati rice", "Tourism", "Marine products", None, "qzxv", "Wooden toys"]
+    assert {m.kind for m in classifier.classify(names)} <= set(KINDS)
+
+
+def test_abstention_keeps_candidates_and_says_why(classifier):
+    match = classifier.classify("qzxv wplk")
+    assert match.code is None
+    assert match.reason
+    assert match.kind in ("goods", "unknown")
