@@ -141,7 +141,9 @@ class Classifier:
             index = load_index(data_dir_path=data_dir, models_path=models_dir)
         known = _KnownCodes(index)
         lexicon = load_lexicon(training_dir, known)
-        return cls(index, lexicon)
+        from hsmatch.learned_ranker import load_ranker
+
+        return cls(index, lexicon, load_ranker(models_dir))
 
     # -- public API --------------------------------------------------------------------
     def classify(self, values: object, k: int = 5, *, progress: bool = False) -> Match | list[Match]:
@@ -196,11 +198,40 @@ class Classifier:
         return list(dict.fromkeys(parts)) or [text]
 
     # -- resolving parts ---------------------------------------------------------------
+    def _kind_scores(self, norms: list[str]) -> np.ndarray:
+        """(n x lexicon) WRatio scores of each text against broad and service terms."""
+        if not self._kind_norms or not norms:
+            return np.zeros((len(norms), len(self._kind_norms)), dtype=np.float32)
+        return process.cdist(norms, self._kind_norms, scorer=fuzz.WRatio, workers=1)
+
+    def _route(self, norm: str, row: np.ndarray) -> str:
+        """Which path a normalised part takes: service, broad or goods."""
+        best = int(np.argmax(row)) if row.size else -1
+        if best >= 0 and float(row[best]) >= LEXICON_KIND_SCORE:
+            return self._kind_entries[best].kind
+        if SERVICE_WORDS & set(norm.split()):
+            return "service"
+        return "goods"
+
+    def goods_pools(self, texts: Sequence[str]) -> list[tuple[str, Pool] | None]:
+        """The goods query and candidate pool of each text (unsplit), or None where the text
+        is not routed to goods. Training and evaluation use this to see what the ranker sees."""
+        norms = [normalize(t) for t in texts]
+        rows = self._kind_scores(norms)
+        chosen = [i for i, n in enumerate(norms) if n and self._route(n, rows[i]) == "goods"]
+        out: list[tuple[str, Pool] | None] = [None] * len(texts)
+        for start in range(0, len(chosen), BATCH):
+            chunk = chosen[start:start + BATCH]
+            queries = [content_query(norms[i]) for i in chunk]
+            pools = self.goods.pools(queries, self.index.embedder.encode(queries))
+            for i, query, pool in zip(chunk, queries, pools, strict=True):
+                out[i] = (query, pool)
+        return out
+
     def _resolve_parts(self, parts: list[str], k: int, progress: bool) -> dict[str, Match]:
         out: dict[str, Match] = {}
         norms = [normalize(p) for p in parts]
-        kind_scores = (process.cdist(norms, self._kind_norms, scorer=fuzz.WRatio, workers=1)
-                       if self._kind_norms and norms else np.zeros((len(norms), 0)))
+        kind_scores = self._kind_scores(norms)
         goods_parts: list[int] = []
         for i, (part, norm) in enumerate(zip(parts, norms, strict=True)):
             if not norm:
@@ -210,15 +241,11 @@ class Classifier:
             if code_match:
                 out[part] = code_match
                 continue
-            row = kind_scores[i]
-            best = int(np.argmax(row)) if row.size else -1
-            score = float(row[best]) if row.size else 0.0
-            if best >= 0 and score >= LEXICON_KIND_SCORE:
-                entry = self._kind_entries[best]
-                out[part] = (self._service_match if entry.kind == "service" else self._broad_match)(
-                    part, norm, row, k)
-            elif SERVICE_WORDS & set(norm.split()):
-                out[part] = self._service_match(part, norm, row, k)
+            route = self._route(norm, kind_scores[i])
+            if route == "service":
+                out[part] = self._service_match(part, norm, kind_scores[i], k)
+            elif route == "broad":
+                out[part] = self._broad_match(part, norm, kind_scores[i], k)
             else:
                 goods_parts.append(i)
         from tqdm.auto import tqdm

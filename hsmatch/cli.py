@@ -127,6 +127,57 @@ def classify(ctx: click.Context, names: tuple[str, ...], k: int, as_json: bool,
         click.echo("")
 
 
+@cli.command()
+@click.option("--scorer", type=click.Choice(["mlp", "trees"]), default="mlp", show_default=True,
+              help="Candidate scorer: a small MLP (fast) or gradient-boosted trees.")
+@click.option("--all", "use_all", is_flag=True,
+              help="Train on every pair, held-out families too (no evaluation is then possible).")
+@click.option("--seed", default=0, show_default=True, help="Random seed.")
+@click.pass_context
+def train(ctx: click.Context, scorer: str, use_all: bool, seed: int) -> None:
+    """Train the ranker on training_data/ (plus reviewed corrections) and evaluate it.
+
+    The ranker is saved under models/ranker with its manifest, model card and the
+    held-out evaluation report.
+
+    Example: hsmatch train
+    """
+    from hsmatch.training import train as run_train
+
+    results = run_train(models_path=ctx.obj["models_dir"], data_dir=ctx.obj["data_dir"],
+                        kind=scorer, use="all" if use_all else "train", seed=seed)
+    stats = results["training"]
+    click.echo(f"trained a {stats['scorer']} ranker on {stats['pools']} names "
+               f"(out-of-fold top-1 {stats['out_of_fold_top1_accuracy']:.3f})")
+    if "full_knowledge_base" in results:
+        from hsmatch.evaluate import markdown_report
+
+        click.echo(markdown_report(results))
+
+
+@cli.command()
+@click.option("--out", "out_dir", type=click.Path(file_okay=False), default=None,
+              help="Folder for evaluation.md and evaluation.json (default: beside the ranker).")
+@click.pass_context
+def evaluate(ctx: click.Context, out_dir: str | None) -> None:
+    """Evaluate classify() on the held-out product families and write the report.
+
+    Example: hsmatch evaluate
+    """
+    from hsmatch.classify import _KnownCodes
+    from hsmatch.evaluate import evaluate as run_evaluate
+    from hsmatch.evaluate import markdown_report, write_reports
+    from hsmatch.paths import models_dir
+    from hsmatch.trainset import load_pairs
+
+    classifier = _classifier(ctx)
+    pairs = load_pairs(None, _KnownCodes(classifier.index))
+    results = run_evaluate(classifier, pairs)
+    md, js = write_reports(results, out_dir or models_dir(ctx.obj["models_dir"]) / "ranker")
+    click.echo(markdown_report(results))
+    click.echo(f"wrote {md} and {js}")
+
+
 def main() -> None:
     """Console entry point."""
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")

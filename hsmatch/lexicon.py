@@ -3,7 +3,9 @@
 - ``aliases/*.csv`` (alias, codes, family, note): trade, GI and vernacular names of goods;
 - ``broad_categories.csv`` (category, codes, family, note): broad categories and the
   chapters/headings they cover;
-- ``services.csv`` (term, codes, family, note): services and their SAC codes.
+- ``services.csv`` (term, codes, family, note): services and their SAC codes;
+- ``reviewed/*.csv`` (text, kind, codes, family, reason): reviewers' corrections, which
+  join the knowledge base as names of their kind, so a correction takes effect at once.
 
 Every code is checked against the nomenclature when one is given, naming the file and
 line of anything that does not exist.
@@ -120,4 +122,28 @@ def load_lexicon(folder: str | os.PathLike[str] | None = None,
         digest.update(path.name.encode())
         digest.update(path.read_bytes())
         entries.extend(_read_entries(path, column, kind, known))
+    for path in sorted((root / "reviewed").glob("*.csv")):
+        digest.update(path.name.encode())
+        digest.update(path.read_bytes())
+        entries.extend(_reviewed_entries(path, known))
     return Lexicon(tuple(entries), digest.hexdigest())
+
+
+def _reviewed_entries(path: Path, known: Container[str] | None) -> list[LexiconEntry]:
+    """Reviewers' corrections as lexicon entries (goods, broad and service rows)."""
+    entries = []
+    for line, row in enumerate(read_rows(path), start=2):
+        kind = row.get("kind", "")
+        if kind not in KINDS:
+            continue  # "unknown" corrections say what a name is not; they add no name
+        where = f"reviewed/{path.name} line {line}"
+        try:
+            codes = split_codes(row.get("codes", ""), where=where)
+        except CodeError as exc:
+            raise DataError(str(exc)) from exc
+        for code in codes:
+            _check_code(code, kind, known, where)
+        if row.get("text") and codes:
+            entries.append(LexiconEntry(row["text"], normalize(row["text"]), tuple(codes), kind,
+                                        row.get("family", ""), where))
+    return entries

@@ -1,0 +1,353 @@
+"""The learned ranker and its calibrated confidence.
+
+Training (``hsmatch train``) fits a scikit-learn HistGradientBoostingClassifier on the
+pooled candidates of the labelled pairs (is this candidate an acceptable code?), then a
+logistic calibrator on out-of-fold top-1 outcomes (is the best candidate right?), so that
+of matches given confidence 0.8 about 80% are right.
+
+The saved model is plain arrays (``ranker.npz``) plus a JSON manifest and a model card:
+no pickle, and no scikit-learn import when classify() loads it; the trees are evaluated
+with numpy, and a test checks the result equals scikit-learn's.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from hsmatch.errors import ModelError
+from hsmatch.manifest import hsmatch_version, library_versions
+from hsmatch.paths import models_dir
+from hsmatch.retrieve import FEATURE_INDEX, FEATURES
+
+if TYPE_CHECKING:
+    from hsmatch.classify import Classifier
+    from hsmatch.trainset import Pair
+
+log = logging.getLogger(__name__)
+
+RANKER_FORMAT = 1
+DEFAULT_THRESHOLD = 0.5
+CALIBRATION_FEATURES = ("logit_top", "logit_margin", "alias_exact", "query_words")
+
+
+def _logit(p: np.ndarray) -> np.ndarray:
+    p = np.clip(p, 1e-6, 1 - 1e-6)
+    return np.log(p / (1 - p))
+
+
+_FOREST_FIELDS = ("feature", "threshold", "left", "right", "value")
+
+
+@dataclass
+class Forest:
+    """Gradient-boosted trees as flat node arrays, evaluated with numpy.
+
+    Node ids are global across trees; a leaf's children point to itself, so every row
+    walks exactly ``depth`` steps with no branching on leaves.
+    """
+
+    feature: np.ndarray    # int32, split feature of each node
+    threshold: np.ndarray  # float64, go left when x <= threshold
+    left: np.ndarray       # int32
+    right: np.ndarray      # int32
+    value: np.ndarray      # float64, leaf values (0 for inner nodes)
+    roots: np.ndarray      # int32, first node of each tree
+    depth: int
+    baseline: float
+
+    @classmethod
+    def from_sklearn(cls, model: Any) -> Forest:
+        trees = [p[0].nodes for p in model._predictors]
+        if any(n["is_categorical"].any() for n in trees):
+            raise ModelError("categorical splits are not supported by the exported ranker")
+        fields: dict[str, list[np.ndarray]] = {k: [] for k in _FOREST_FIELDS}
+        roots, offset = [], 0
+        for nodes in trees:
+            ids = np.arange(len(nodes)) + offset
+            leaf = nodes["is_leaf"].astype(bool)
+            fields["feature"].append(np.where(leaf, 0, nodes["feature_idx"]).astype(np.int32))
+            fields["threshold"].append(nodes["num_threshold"].astype(np.float64))
+            fields["left"].append(np.where(leaf, ids, nodes["left"] + offset).astype(np.int32))
+            fields["right"].append(np.where(leaf, ids, nodes["right"] + offset).astype(np.int32))
+            fields["value"].append(np.where(leaf, nodes["value"], 0.0).astype(np.float64))
+            roots.append(offset)
+            offset += len(nodes)
+        return cls(**{k: np.concatenate(v) for k, v in fields.items()},
+                   roots=np.array(roots, dtype=np.int32),
+                   depth=int(max(int(n["depth"].max()) for n in trees)),
+                   baseline=float(np.ravel(model._baseline_prediction)[0]))
+
+    def raw(self, X: np.ndarray) -> np.ndarray:
+        """Sum of leaf values plus baseline for each row of X (the decision function).
+
+        Features are finite by construction, so scikit-learn's missing-value branch is
+        never taken; rows with NaN are refused rather than silently mis-scored.
+        """
+        X = np.ascontiguousarray(X, dtype=np.float64)
+        if not np.isfinite(X).all():
+            raise ModelError("ranker features contain NaN or infinity")
+        n_rows, n_features = X.shape
+        flat = X.ravel()
+        offsets = (np.arange(n_rows, dtype=np.int64) * n_features)[:, None]
+        node = np.broadcast_to(self.roots, (n_rows, len(self.roots))).copy()
+        for _ in range(self.depth):
+            go_left = flat[offsets + self.feature[node]] <= self.threshold[node]
+            node = np.where(go_left, self.left[node], self.right[node])
+        return self.value[node].sum(axis=1) + self.baseline
+
+    def arrays(self, prefix: str) -> dict[str, np.ndarray]:
+        out = {f"{prefix}{k}": getattr(self, k) for k in (*_FOREST_FIELDS, "roots")}
+        out[f"{prefix}meta"] = np.array([self.depth, self.baseline], dtype=np.float64)
+        return out
+
+    @classmethod
+    def from_arrays(cls, arrays: Any, prefix: str) -> Forest:
+        meta = arrays[f"{prefix}meta"]
+        return cls(**{k: arrays[f"{prefix}{k}"] for k in (*_FOREST_FIELDS, "roots")},
+                   depth=int(meta[0]), baseline=float(meta[1]))
+
+
+@dataclass
+class MLP:
+    """A small multilayer perceptron (standardised inputs, ReLU), evaluated with numpy."""
+
+    mean: np.ndarray
+    scale: np.ndarray
+    weights: list[np.ndarray]
+    biases: list[np.ndarray]
+
+    @classmethod
+    def from_sklearn(cls, scaler: Any, model: Any) -> MLP:
+        if model.activation != "relu":
+            raise ModelError("only ReLU networks are supported by the exported ranker")
+        return cls(mean=scaler.mean_.astype(np.float64), scale=scaler.scale_.astype(np.float64),
+                   weights=[w.astype(np.float64) for w in model.coefs_],
+                   biases=[b.astype(np.float64) for b in model.intercepts_])
+
+    def raw(self, X: np.ndarray) -> np.ndarray:
+        h = (np.asarray(X, dtype=np.float64) - self.mean) / self.scale
+        for w, b in zip(self.weights[:-1], self.biases[:-1], strict=True):
+            h = np.maximum(h @ w + b, 0.0)
+        return (h @ self.weights[-1] + self.biases[-1]).ravel()
+
+    def arrays(self, prefix: str) -> dict[str, np.ndarray]:
+        out = {f"{prefix}mean": self.mean, f"{prefix}scale": self.scale}
+        for i, (w, b) in enumerate(zip(self.weights, self.biases, strict=True)):
+            out[f"{prefix}w{i}"] = w
+            out[f"{prefix}b{i}"] = b
+        return out
+
+    @classmethod
+    def from_arrays(cls, arrays: Any, prefix: str) -> MLP:
+        layers = sum(1 for k in arrays.files if k.startswith(f"{prefix}w"))
+        return cls(mean=arrays[f"{prefix}mean"], scale=arrays[f"{prefix}scale"],
+                   weights=[arrays[f"{prefix}w{i}"] for i in range(layers)],
+                   biases=[arrays[f"{prefix}b{i}"] for i in range(layers)])
+
+
+SCORERS: dict[str, type[Forest] | type[MLP]] = {"trees": Forest, "mlp": MLP}
+
+
+def calibration_features(scores: np.ndarray, features: np.ndarray) -> np.ndarray:
+    """What the calibrator sees of one pool: how sure the ranker is of its top candidate."""
+    order = np.argsort(-scores, kind="stable")
+    top = scores[order[0]]
+    second = scores[order[1]] if len(order) > 1 else 0.0
+    logit_top = float(_logit(np.array([top]))[0])
+    logit_second = float(_logit(np.array([second]))[0])
+    return np.array([logit_top, logit_top - logit_second,
+                     features[order[0], FEATURE_INDEX["alias_exact"]],
+                     min(features[order[0], FEATURE_INDEX["query_words"]], 8.0)])
+
+
+class LearnedRanker:
+    """A scorer (trees or MLP) ranks candidates; a logistic calibrator gives
+    P(top candidate is right)."""
+
+    calibrated = True
+
+    def __init__(self, scorer: Forest | MLP, calib_coef: np.ndarray, calib_intercept: float,
+                 threshold: float = DEFAULT_THRESHOLD, manifest: dict[str, Any] | None = None) -> None:
+        self.scorer = scorer
+        self.kind = "trees" if isinstance(scorer, Forest) else "mlp"
+        self.name = f"learned-{self.kind}"
+        self.calib_coef = np.asarray(calib_coef, dtype=np.float64)
+        self.calib_intercept = float(calib_intercept)
+        self.threshold = threshold
+        self.manifest = manifest or {}
+
+    def score(self, features: np.ndarray) -> np.ndarray:
+        return 1.0 / (1.0 + np.exp(-self.scorer.raw(features)))
+
+    def confidence(self, scores: np.ndarray, features: np.ndarray) -> float:
+        if scores.size == 0:
+            return 0.0
+        z = float(calibration_features(scores, features) @ self.calib_coef + self.calib_intercept)
+        return float(1.0 / (1.0 + np.exp(-z)))
+
+    # -- persistence ---------------------------------------------------------------
+    def save(self, folder: str | os.PathLike[str], manifest: dict[str, Any]) -> Path:
+        folder = Path(folder)
+        folder.mkdir(parents=True, exist_ok=True)
+        np.savez_compressed(folder / "ranker.npz", **self.scorer.arrays("scorer_"),
+                            calib_coef=self.calib_coef, calib_intercept=np.array([self.calib_intercept]))
+        manifest = {**manifest, "format": RANKER_FORMAT, "scorer": self.kind, "features": list(FEATURES),
+                    "calibration_features": list(CALIBRATION_FEATURES), "threshold": self.threshold}
+        (folder / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n")
+        self.manifest = manifest
+        return folder
+
+
+def load_ranker(models_path: str | os.PathLike[str] | None = None) -> LearnedRanker | None:
+    """The trained ranker under ``models/ranker``, or None when none has been trained.
+
+    The manifest is checked first: a ranker trained on other features is refused.
+    """
+    folder = models_dir(models_path) / "ranker"
+    manifest_path = folder / "manifest.json"
+    if not manifest_path.is_file():
+        log.warning("no trained ranker at %s; using the uncalibrated heuristic (run `hsmatch train`)",
+                    folder)
+        return None
+    manifest = json.loads(manifest_path.read_text())
+    retrain = "run `hsmatch train` to retrain it"
+    if manifest.get("format") != RANKER_FORMAT:
+        raise ModelError(f"the ranker at {folder} has format {manifest.get('format')}, this hsmatch "
+                         f"reads {RANKER_FORMAT}; {retrain}")
+    if manifest.get("features") != list(FEATURES):
+        raise ModelError(f"the ranker at {folder} was trained on other features; {retrain}")
+    if manifest.get("scorer") not in SCORERS:
+        raise ModelError(f"the ranker at {folder} has an unknown scorer {manifest.get('scorer')!r}; {retrain}")
+    # Plain arrays only: allow_pickle stays off.
+    with np.load(folder / "ranker.npz", allow_pickle=False) as arrays:
+        scorer = SCORERS[manifest["scorer"]].from_arrays(arrays, "scorer_")
+        coef = arrays["calib_coef"]
+        intercept = float(arrays["calib_intercept"][0])
+    return LearnedRanker(scorer, coef, intercept, float(manifest.get("threshold", DEFAULT_THRESHOLD)),
+                         manifest)
+
+
+# -- training ----------------------------------------------------------------------------
+@dataclass
+class TrainingSet:
+    X: np.ndarray            # candidate features
+    y: np.ndarray            # 1 if the candidate is an acceptable code
+    pool_of: np.ndarray      # which pool each candidate row belongs to
+    groups: np.ndarray       # family of each pool
+    pool_positive: np.ndarray  # 1 if an acceptable code is in the pool at all (goods pairs)
+    pool_features: list[np.ndarray]
+
+
+def training_set(classifier: Classifier, pairs: Sequence[Pair]) -> TrainingSet:
+    """Pools of every pair the goods path sees, labelled by the pair's acceptable codes.
+
+    Pairs of other kinds that reach the goods path (a vague broad entry, a non-product)
+    are kept with no acceptable code: they teach the calibrator when not to be sure.
+    """
+    pools = classifier.goods_pools([p.text for p in pairs])
+    codes = classifier.index.goods.codes
+    X, y, pool_of, groups, positive, per_pool = [], [], [], [], [], []
+    for pair, item in zip(pairs, pools, strict=True):
+        if item is None:
+            continue
+        _, pool = item
+        acceptable = set(pair.codes) if pair.kind == "goods" else set()
+        labels = np.array([codes[i] in acceptable for i in pool.lines], dtype=np.int8)
+        X.append(pool.features)
+        y.append(labels)
+        pool_of.append(np.full(len(labels), len(groups)))
+        groups.append(pair.family)
+        positive.append(int(labels.any()))
+        per_pool.append(pool.features)
+    if not X:
+        raise ModelError("no training pools: are there goods pairs in training_data/pairs?")
+    return TrainingSet(np.vstack(X), np.concatenate(y), np.concatenate(pool_of), np.array(groups),
+                       np.array(positive), per_pool)
+
+
+def fit_scorer(X: np.ndarray, y: np.ndarray, kind: str, seed: int) -> Forest | MLP:
+    """Fit the candidate scorer with scikit-learn and export it to arrays."""
+    if kind == "trees":
+        from sklearn.ensemble import HistGradientBoostingClassifier
+
+        trees = HistGradientBoostingClassifier(
+            max_iter=200, learning_rate=0.08, max_depth=6, max_leaf_nodes=15, min_samples_leaf=30,
+            l2_regularization=1.0, early_stopping=False, random_state=seed,
+        ).fit(X, y)
+        return Forest.from_sklearn(trees)
+    if kind == "mlp":
+        from sklearn.neural_network import MLPClassifier
+        from sklearn.preprocessing import StandardScaler
+
+        scaler = StandardScaler().fit(X)
+        net = MLPClassifier(hidden_layer_sizes=(32, 16), alpha=1e-3, max_iter=400,
+                            early_stopping=True, n_iter_no_change=15, random_state=seed)
+        net.fit(scaler.transform(X), y)
+        return MLP.from_sklearn(scaler, net)
+    raise ModelError(f"unknown ranker kind {kind!r}; choose one of {sorted(SCORERS)}")
+
+
+def _calibration_rows(scorer: Forest | MLP, data: TrainingSet,
+                      pools: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    rows, labels = [], []
+    for p in pools:
+        mask = data.pool_of == p
+        scores = 1.0 / (1.0 + np.exp(-scorer.raw(data.X[mask])))
+        rows.append(calibration_features(scores, data.X[mask]))
+        labels.append(int(data.y[mask][np.argmax(scores)] == 1))
+    return np.array(rows), np.array(labels)
+
+
+def train_ranker(classifier: Classifier, pairs: Sequence[Pair], *, kind: str = "mlp",
+                 seed: int = 0, folds: int = 5) -> tuple[LearnedRanker, dict[str, Any]]:
+    """Fit the scorer on all given pairs and the calibrator on out-of-fold predictions
+    (folds grouped by product family, so a family never scores itself)."""
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.model_selection import GroupKFold
+
+    data = training_set(classifier, pairs)
+    n_pools = len(data.groups)
+    calib_X, calib_y = [], []
+    splitter = GroupKFold(n_splits=min(folds, len(set(data.groups))))
+    for train_pools, held_pools in splitter.split(np.zeros(n_pools), groups=data.groups):
+        train_rows = np.isin(data.pool_of, train_pools)
+        scorer = fit_scorer(data.X[train_rows], data.y[train_rows], kind, seed)
+        rows, labels = _calibration_rows(scorer, data, held_pools)
+        calib_X.append(rows)
+        calib_y.append(labels)
+    cx, cy = np.vstack(calib_X), np.concatenate(calib_y)
+    calibrator = LogisticRegression(C=1.0, max_iter=1000).fit(cx, cy)
+    ranker = LearnedRanker(fit_scorer(data.X, data.y, kind, seed), calibrator.coef_[0],
+                           float(calibrator.intercept_[0]))
+    stats = {
+        "scorer": kind,
+        "pools": int(n_pools),
+        "candidate_rows": len(data.y),
+        "pools_with_an_acceptable_candidate": int(data.pool_positive.sum()),
+        "out_of_fold_top1_accuracy": round(float(cy.mean()), 4),
+        "seed": seed,
+    }
+    return ranker, stats
+
+
+def ranker_manifest(stats: dict[str, Any], training_hash: str, index_manifest: dict[str, Any],
+                    split: str) -> dict[str, Any]:
+    return {
+        "hsmatch_version": hsmatch_version(),
+        "trained_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "training_data_sha256": training_hash,
+        "trained_on": split,
+        "libraries": library_versions(("scikit-learn", "numpy")),
+        "index_built_at": index_manifest.get("built_at"),
+        "index_sources": index_manifest.get("sources"),
+        "training": stats,
+    }
