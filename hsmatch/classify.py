@@ -20,6 +20,7 @@ from rapidfuzz import fuzz, process
 
 from hsmatch.errors import InputError, ModelError
 from hsmatch.index import Index, build_index, load_index
+from hsmatch.kind import KINDS, KindModel, meta_features
 from hsmatch.lexicon import Lexicon, LexiconEntry, load_lexicon
 from hsmatch.ranker import HeuristicRanker, Ranker
 from hsmatch.retrieve import EVIDENCE, FEATURE_INDEX, GoodsRetriever, Pool
@@ -34,8 +35,7 @@ from hsmatch.text import (
 
 log = logging.getLogger(__name__)
 
-KINDS = ("goods", "broad", "service", "unknown")
-# A lexicon entry this close (rapidfuzz WRatio, 0-100) decides a part's kind.
+# Without a trained kind model: a lexicon entry this close (rapidfuzz WRatio, 0-100) decides a part's kind.
 LEXICON_KIND_SCORE = 90.0
 # A whole entry this close to a lexicon term is not split on "&" / "and" ("Gems & Jewellery").
 LEXICON_NO_SPLIT_SCORE = 95.0
@@ -78,6 +78,7 @@ class Match:
     reason: str = ""
     parts: list[Match] = field(default_factory=list)
     query: str = ""
+    kind_probabilities: dict[str, float] = field(default_factory=dict)
 
     @property
     def description(self) -> str | None:
@@ -91,6 +92,7 @@ class Match:
             "text": self.text, "kind": self.kind, "code": self.code,
             "description": self.description, "confidence": round(self.confidence, 4),
             "reason": self.reason, "query": self.query,
+            "kind_probabilities": {k: round(v, 4) for k, v in self.kind_probabilities.items()},
             "candidates": [c.to_dict() for c in self.candidates],
             "parts": [p.to_dict() for p in self.parts],
         }
@@ -108,13 +110,16 @@ def _unknown(text: str, reason: str, query: str = "") -> Match:
 class Classifier:
     """Holds the built index, the lexicon and the ranker; classifies names."""
 
-    def __init__(self, index: Index, lexicon: Lexicon, ranker: Ranker | None = None) -> None:
+    def __init__(self, index: Index, lexicon: Lexicon, ranker: Ranker | None = None,
+                 kind_model: KindModel | None = None) -> None:
         self.index = index
         self.lexicon = lexicon
         self.ranker: Ranker = ranker or HeuristicRanker()
+        self.kind_model = kind_model
         self.goods = GoodsRetriever(index, lexicon)
         self._kind_entries: list[LexiconEntry] = [e for e in lexicon.entries if e.kind != "goods"]
         self._kind_norms = [e.norm for e in self._kind_entries]
+        self._is_broad = np.array([e.kind == "broad" for e in self._kind_entries], dtype=bool)
         self._all_norms = [e.norm for e in lexicon.entries]
         self._group_text = dict(zip(index.groups.codes, index.groups.texts, strict=True))
         self._service_text = dict(zip(index.services.codes, index.services.texts, strict=True))
@@ -141,9 +146,13 @@ class Classifier:
             index = load_index(data_dir_path=data_dir, models_path=models_dir)
         known = _KnownCodes(index)
         lexicon = load_lexicon(training_dir, known)
-        from hsmatch.learned_ranker import load_ranker
+        from hsmatch.learned_ranker import load_ranker, ranker_dir
 
-        return cls(index, lexicon, load_ranker(models_dir))
+        return cls(index, lexicon, load_ranker(models_dir), KindModel.load(ranker_dir(models_dir)))
+
+    def with_lexicon(self, lexicon: Lexicon) -> Classifier:
+        """The same index and models over another lexicon (for held-out evaluation)."""
+        return Classifier(self.index, lexicon, self.ranker, self.kind_model)
 
     # -- public API --------------------------------------------------------------------
     def classify(self, values: object, k: int = 5, *, progress: bool = False) -> Match | list[Match]:
@@ -198,14 +207,14 @@ class Classifier:
         return list(dict.fromkeys(parts)) or [text]
 
     # -- resolving parts ---------------------------------------------------------------
-    def _kind_scores(self, norms: list[str]) -> np.ndarray:
+    def lexicon_kind_scores(self, norms: list[str]) -> np.ndarray:
         """(n x lexicon) WRatio scores of each text against broad and service terms."""
         if not self._kind_norms or not norms:
             return np.zeros((len(norms), len(self._kind_norms)), dtype=np.float32)
         return process.cdist(norms, self._kind_norms, scorer=fuzz.WRatio, workers=1)
 
     def _route(self, norm: str, row: np.ndarray) -> str:
-        """Which path a normalised part takes: service, broad or goods."""
+        """Without a trained kind model: the lexicon decides, else services words, else goods."""
         best = int(np.argmax(row)) if row.size else -1
         if best >= 0 and float(row[best]) >= LEXICON_KIND_SCORE:
             return self._kind_entries[best].kind
@@ -214,13 +223,18 @@ class Classifier:
         return "goods"
 
     def goods_pools(self, texts: Sequence[str]) -> list[tuple[str, Pool] | None]:
-        """The goods query and candidate pool of each text (unsplit), or None where the text
-        is not routed to goods. Training and evaluation use this to see what the ranker sees."""
+        """The goods query and candidate pool of each text (unsplit; None for a text with no
+        words). Training and evaluation use this to see what the ranker sees."""
         norms = [normalize(t) for t in texts]
-        rows = self._kind_scores(norms)
-        chosen = [i for i, n in enumerate(norms) if n and self._route(n, rows[i]) == "goods"]
-        out: list[tuple[str, Pool] | None] = [None] * len(texts)
-        for start in range(0, len(chosen), BATCH):
+        return self._pools(norms, [i for i, n in enumerate(norms) if n])
+
+    def _pools(self, norms: Sequence[str], chosen: Sequence[int],
+               progress: bool = False) -> list[tuple[str, Pool] | None]:
+        from tqdm.auto import tqdm
+
+        out: list[tuple[str, Pool] | None] = [None] * len(norms)
+        chunks = range(0, len(chosen), BATCH)
+        for start in tqdm(chunks, desc="classifying", unit="batch", disable=not progress):
             chunk = chosen[start:start + BATCH]
             queries = [content_query(norms[i]) for i in chunk]
             pools = self.goods.pools(queries, self.index.embedder.encode(queries))
@@ -228,11 +242,32 @@ class Classifier:
                 out[i] = (query, pool)
         return out
 
+    def kind_evidence(self, norms: Sequence[str], rows: np.ndarray,
+                      pools: Sequence[tuple[str, Pool] | None]) -> np.ndarray:
+        """The kind model's non-text inputs for each name (see :func:`hsmatch.kind.meta_features`)."""
+        out = np.zeros((len(norms), 9))
+        for i, norm in enumerate(norms):
+            row = rows[i]
+            broad = float(row[self._is_broad].max(initial=0.0)) if row.size else 0.0
+            service = float(row[~self._is_broad].max(initial=0.0)) if row.size else 0.0
+            pool = pools[i]
+            out[i] = meta_features(norm, broad, service, pool[1].features if pool else None)
+        return out
+
+    def kind_probabilities(self, texts: Sequence[str]) -> np.ndarray:
+        """(n x 4) P(goods, broad, service, unknown) of unsplit texts (needs a kind model)."""
+        if self.kind_model is None:
+            raise ModelError("no trained kind model; run `hsmatch train`")
+        norms = [normalize(t) for t in texts]
+        pools = self._pools(norms, [i for i, n in enumerate(norms) if n])
+        meta = self.kind_evidence(norms, self.lexicon_kind_scores(norms), pools)
+        return self.kind_model.probabilities(norms, meta)
+
     def _resolve_parts(self, parts: list[str], k: int, progress: bool) -> dict[str, Match]:
         out: dict[str, Match] = {}
         norms = [normalize(p) for p in parts]
-        kind_scores = self._kind_scores(norms)
-        goods_parts: list[int] = []
+        rows = self.lexicon_kind_scores(norms)
+        todo: list[int] = []
         for i, (part, norm) in enumerate(zip(parts, norms, strict=True)):
             if not norm:
                 out[part] = _unknown(part, "no words left after normalisation")
@@ -241,22 +276,32 @@ class Classifier:
             if code_match:
                 out[part] = code_match
                 continue
-            route = self._route(norm, kind_scores[i])
+            todo.append(i)
+        pools = self._pools(norms, todo, progress)
+        probabilities: dict[int, dict[str, float]] = {}
+        if self.kind_model is not None and todo:
+            meta = self.kind_evidence([norms[i] for i in todo], rows[todo], [pools[i] for i in todo])
+            p = self.kind_model.probabilities([norms[i] for i in todo], meta)
+            probabilities = {i: dict(zip(KINDS, map(float, p[j]), strict=True)) for j, i in enumerate(todo)}
+        for i in todo:
+            part, norm, row, pool = parts[i], norms[i], rows[i], pools[i]
+            probs = probabilities.get(i, {})
+            route = max(probs, key=probs.__getitem__) if probs else self._route(norm, row)
             if route == "service":
-                out[part] = self._service_match(part, norm, kind_scores[i], k)
+                match = self._service_match(part, norm, row, k, probs.get("service"))
             elif route == "broad":
-                out[part] = self._broad_match(part, norm, kind_scores[i], k)
+                match = self._broad_match(part, norm, row, k, pool, probs.get("broad"))
+            elif route == "unknown":
+                # The nearest lines stay as candidates, for a reviewer to see what was near.
+                nearest = self._goods_match(part, pool[0], pool[1], k, 0.0).candidates if pool else []
+                match = Match(part, "unknown", None, 0.0, nearest, (
+                    f"not a product name (P(unknown) = {probs['unknown']:.2f}); "
+                    f"next most likely: {_second(probs)}"), query=norm)
             else:
-                goods_parts.append(i)
-        from tqdm.auto import tqdm
-
-        chunks = range(0, len(goods_parts), BATCH)
-        for start in tqdm(chunks, desc="classifying", unit="batch", disable=not progress):
-            chunk = goods_parts[start:start + BATCH]
-            queries = [content_query(norms[i]) for i in chunk]
-            vectors = self.index.embedder.encode(queries)
-            for i, query, pool in zip(chunk, queries, self.goods.pools(queries, vectors), strict=True):
-                out[parts[i]] = self._goods_match(parts[i], query, pool, k)
+                assert pool is not None
+                match = self._goods_match(part, pool[0], pool[1], k, probs.get("goods", 1.0))
+            match.kind_probabilities = probs
+            out[part] = match
         return out
 
     def _code_input(self, part: str, norm: str) -> Match | None:
@@ -267,7 +312,7 @@ class Classifier:
         candidate = Candidate(digits, self._goods_text[position], 8, 1.0, {"input_code": 1.0})
         return Match(part, "goods", digits, 1.0, [candidate], "the input is an ITC-HS code", query=norm)
 
-    def _goods_match(self, part: str, query: str, pool: Pool, k: int) -> Match:
+    def _goods_match(self, part: str, query: str, pool: Pool, k: int, p_goods: float = 1.0) -> Match:
         feats = pool.features
         F = FEATURE_INDEX
         evidence_floor = (feats[:, F["word_sim"]].max(initial=0) < MIN_WORD_SIM
@@ -292,7 +337,8 @@ class Classifier:
             return Match(part, "unknown", None, 0.0, candidates,
                          "nothing in the nomenclature or the alias index resembles this text",
                          query=query)
-        confidence = self.ranker.confidence(scores, feats)
+        # P(top candidate right) = P(the name is goods) x P(top right | goods).
+        confidence = p_goods * self.ranker.confidence(scores, feats)
         top = candidates[0]
         if confidence < self.ranker.threshold:
             return Match(part, "goods", None, confidence, candidates,
@@ -310,20 +356,46 @@ class Classifier:
                 if self._kind_entries[j].kind == kind and row[j] >= LEXICON_KIND_SCORE - 10]
         return hits[:limit]
 
-    def _broad_match(self, part: str, norm: str, row: np.ndarray, k: int) -> Match:
-        hits = self._lexicon_hits(row, "broad")
-        entry, score = hits[0]
-        candidates = []
-        for position, code in enumerate(entry.codes):
-            candidates.append(Candidate(code, self._group_text.get(code, ""), len(code),
-                                        score / 100.0 * (1 - 0.01 * position),
-                                        {"broad_category": entry.term, "lexicon_score": score}))
-        covered = ", ".join(entry.codes[:8]) + (" ..." if len(entry.codes) > 8 else "")
-        return Match(part, "broad", None, score / 100.0, candidates,
-                     f"broad category '{entry.term}': covers {covered}; too broad for one code",
-                     query=norm)
+    def _broad_match(self, part: str, norm: str, row: np.ndarray, k: int,
+                     pool: tuple[str, Pool] | None, p_broad: float | None) -> Match:
+        """A broad category: the chapters/headings of the nearest lexicon category, or, when
+        no category is near, the headings the goods candidates fall under."""
+        hits = self._lexicon_hits(row, "broad", limit=1)
+        if hits:
+            entry, score = hits[0]
+            candidates = [Candidate(code, self._group_text.get(code, ""), len(code),
+                                    score / 100.0 * (1 - 0.01 * position),
+                                    {"broad_category": entry.term, "lexicon_score": score})
+                          for position, code in enumerate(entry.codes)]
+            covered = ", ".join(entry.codes[:8]) + (" ..." if len(entry.codes) > 8 else "")
+            reason = f"broad category '{entry.term}': covers {covered}; too broad for one code"
+            confidence = score / 100.0
+        else:
+            candidates = self._headings_of_pool(pool, k) if pool else []
+            covered = ", ".join(c.code for c in candidates)
+            reason = (f"broad: too general for one code, and no known category is near; "
+                      f"its words point to headings {covered or 'none'}")
+            confidence = 0.0
+        if p_broad is not None:
+            confidence = p_broad
+            reason += f" (P(broad) = {p_broad:.2f})"
+        return Match(part, "broad", None, confidence, candidates, reason, query=norm)
 
-    def _service_match(self, part: str, norm: str, row: np.ndarray, k: int) -> Match:
+    def _headings_of_pool(self, pool: tuple[str, Pool], k: int) -> list[Candidate]:
+        """The headings of the best goods candidates, each scored by its best line."""
+        lines, feats = pool[1].lines, pool[1].features
+        scores = self.ranker.score(feats)
+        best: dict[str, tuple[float, str]] = {}
+        for j in np.argsort(-scores, kind="stable"):
+            code = str(self.index.goods.codes[int(lines[j])])
+            if code[:4] not in best:
+                best[code[:4]] = (float(scores[j]), code)
+        ranked = sorted(best.items(), key=lambda item: -item[1][0])[:k]
+        return [Candidate(heading, self._group_text.get(heading, ""), 4, score, {"best_line": line})
+                for heading, (score, line) in ranked]
+
+    def _service_match(self, part: str, norm: str, row: np.ndarray, k: int,
+                       p_service: float | None) -> Match:
         hits = self._lexicon_hits(row, "service")
         candidates: list[Candidate] = []
         seen: set[str] = set()
@@ -345,7 +417,10 @@ class Classifier:
             confidence, why = hits[0][1] / 100.0, f"services lexicon term '{hits[0][0].term}'"
         else:
             confidence = float(candidates[0].score) if candidates else 0.0
-            why = "a services word in the text; SAC codes retrieved from their descriptions"
+            why = "no services term is near; SAC codes retrieved from their descriptions"
+        if p_service is not None:
+            confidence = p_service
+            why += f", P(service) = {p_service:.2f}"
         return Match(part, "service", candidates[0].code if candidates else None, confidence,
                      candidates, f"service ({why}); not checked against goods trade data", query=norm)
 
@@ -369,6 +444,11 @@ class _KnownCodes:
 
     def __contains__(self, code: object) -> bool:
         return code in self.exact or code in self.prefixes
+
+
+def _second(probabilities: dict[str, float]) -> str:
+    ranked = sorted(probabilities.items(), key=lambda item: -item[1])
+    return f"{ranked[1][0]} ({ranked[1][1]:.2f})" if len(ranked) > 1 else "none"
 
 
 def _looks_like_code(value: str) -> bool:

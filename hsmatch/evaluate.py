@@ -117,8 +117,6 @@ def _mean(values: Sequence[bool | float]) -> float:
 
 def evaluate(classifier: Classifier, pairs: Sequence[Pair]) -> dict[str, Any]:
     """Metrics on the held-out families, in both knowledge-base settings."""
-    from hsmatch.classify import Classifier
-
     test = [p for p in pairs if p.split == "test"]
     held_families = {p.family for p in test}
     results: dict[str, Any] = {
@@ -129,8 +127,7 @@ def evaluate(classifier: Classifier, pairs: Sequence[Pair]) -> dict[str, Any]:
     }
     texts = [p.text for p in test]
     results["full_knowledge_base"] = score_matches(test, classifier.classify_batch(texts))
-    unseen = Classifier(classifier.index, classifier.lexicon.without_families(held_families),
-                        classifier.ranker)
+    unseen = classifier.with_lexicon(classifier.lexicon.without_families(held_families))
     results["unseen_families"] = score_matches(test, unseen.classify_batch(texts))
     return results
 

@@ -29,7 +29,7 @@ from hsmatch.paths import models_dir
 from hsmatch.retrieve import FEATURE_INDEX, FEATURES
 
 if TYPE_CHECKING:
-    from hsmatch.classify import Classifier
+    from hsmatch.retrieve import Pool
     from hsmatch.trainset import Pair
 
 log = logging.getLogger(__name__)
@@ -207,12 +207,17 @@ class LearnedRanker:
         return folder
 
 
+def ranker_dir(models_path: str | os.PathLike[str] | None = None) -> Path:
+    """Where the trained ranker and kind model live: ``models/ranker``."""
+    return models_dir(models_path) / "ranker"
+
+
 def load_ranker(models_path: str | os.PathLike[str] | None = None) -> LearnedRanker | None:
     """The trained ranker under ``models/ranker``, or None when none has been trained.
 
     The manifest is checked first: a ranker trained on other features is refused.
     """
-    folder = models_dir(models_path) / "ranker"
+    folder = ranker_dir(models_path)
     manifest_path = folder / "manifest.json"
     if not manifest_path.is_file():
         log.warning("no trained ranker at %s; using the uncalibrated heuristic (run `hsmatch train`)",
@@ -247,20 +252,20 @@ class TrainingSet:
     pool_features: list[np.ndarray]
 
 
-def training_set(classifier: Classifier, pairs: Sequence[Pair]) -> TrainingSet:
-    """Pools of every pair the goods path sees, labelled by the pair's acceptable codes.
+def training_set(codes: np.ndarray, pairs: Sequence[Pair],
+                 pools: Sequence[tuple[str, Pool] | None]) -> TrainingSet:
+    """The goods pairs' candidate pools, each candidate labelled by whether it is one of the
+    pair's acceptable codes. ``codes`` are the index's goods codes (pool lines index them).
 
-    Pairs of other kinds that reach the goods path (a vague broad entry, a non-product)
-    are kept with no acceptable code: they teach the calibrator when not to be sure.
+    Only goods pairs train the ranker: whether a name is goods at all is the kind model's
+    question, and the final confidence multiplies the two.
     """
-    pools = classifier.goods_pools([p.text for p in pairs])
-    codes = classifier.index.goods.codes
     X, y, pool_of, groups, positive, per_pool = [], [], [], [], [], []
     for pair, item in zip(pairs, pools, strict=True):
-        if item is None:
+        if item is None or pair.kind != "goods":
             continue
         _, pool = item
-        acceptable = set(pair.codes) if pair.kind == "goods" else set()
+        acceptable = set(pair.codes)
         labels = np.array([codes[i] in acceptable for i in pool.lines], dtype=np.int8)
         X.append(pool.features)
         y.append(labels)
@@ -307,14 +312,13 @@ def _calibration_rows(scorer: Forest | MLP, data: TrainingSet,
     return np.array(rows), np.array(labels)
 
 
-def train_ranker(classifier: Classifier, pairs: Sequence[Pair], *, kind: str = "mlp",
+def train_ranker(data: TrainingSet, *, kind: str = "mlp",
                  seed: int = 0, folds: int = 5) -> tuple[LearnedRanker, dict[str, Any]]:
-    """Fit the scorer on all given pairs and the calibrator on out-of-fold predictions
+    """Fit the scorer on the training set and the calibrator on out-of-fold predictions
     (folds grouped by product family, so a family never scores itself)."""
     from sklearn.linear_model import LogisticRegression
     from sklearn.model_selection import GroupKFold
 
-    data = training_set(classifier, pairs)
     n_pools = len(data.groups)
     calib_X, calib_y = [], []
     splitter = GroupKFold(n_splits=min(folds, len(set(data.groups))))

@@ -3,17 +3,65 @@ model card, and evaluate it on the held-out families."""
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import os
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
 
 from hsmatch.evaluate import HEADLINE, evaluate, write_reports
-from hsmatch.learned_ranker import ranker_manifest, train_ranker
-from hsmatch.paths import models_dir
-from hsmatch.trainset import load_pairs, pairs_hash
+from hsmatch.kind import fit_kind_model
+from hsmatch.learned_ranker import ranker_dir, ranker_manifest, train_ranker, training_set
+from hsmatch.text import normalize
+from hsmatch.trainset import Pair, load_pairs, pairs_hash
+
+if TYPE_CHECKING:
+    from hsmatch.classify import Classifier
+    from hsmatch.retrieve import Pool
 
 log = logging.getLogger(__name__)
+
+
+@dataclass
+class PairViews:
+    """What the engine sees of each training pair, twice: once with the whole knowledge
+    base, and once with the aliases and lexicon terms of the pair's own family removed.
+
+    The first teaches the models to trust a known name; the second teaches them what an
+    unheard-of name looks like, which is what most district entries are.
+    """
+
+    pairs: list[Pair]
+    norms: list[str]
+    pools: list[tuple[str, Pool] | None]
+    kind_meta: np.ndarray
+
+
+def pair_views(classifier: Classifier, pairs: Sequence[Pair], folds: int = 5) -> PairViews:
+    """Both views of every pair; families are removed a fold at a time (cheap, and a
+    family never sees its own entries in the second view)."""
+    fold_of = {f: int(hashlib.sha256(f.encode()).hexdigest()[:8], 16) % folds
+               for f in {p.family for p in pairs}}
+    parts = [(classifier, list(pairs))]
+    for fold in range(folds):
+        members = [p for p in pairs if fold_of[p.family] == fold]
+        dropped = classifier.lexicon.without_families({p.family for p in members})
+        parts.append((classifier.with_lexicon(dropped), members))
+    views = PairViews([], [], [], np.zeros((0, 9)))
+    for engine, members in parts:
+        norms = [normalize(p.text) for p in members]
+        pools = engine.goods_pools([p.text for p in members])
+        meta = engine.kind_evidence(norms, engine.lexicon_kind_scores(norms), pools)
+        views.pairs += members
+        views.norms += norms
+        views.pools += pools
+        views.kind_meta = np.vstack([views.kind_meta, meta])
+    return views
 
 
 def train(*, models_path: str | os.PathLike[str] | None = None,
@@ -21,21 +69,31 @@ def train(*, models_path: str | os.PathLike[str] | None = None,
           training_dir: str | os.PathLike[str] | None = None,
           kind: str = "mlp", use: str = "train", seed: int = 0,
           run_evaluation: bool = True) -> dict[str, Any]:
-    """Train the ranker on the training split (``use="train"``) or on every pair
-    (``use="all"``), save it under models/ranker and, on the split, evaluate it."""
+    """Train the ranker and the kind model on the training split (``use="train"``) or on
+    every pair (``use="all"``), save them under models/ranker and, on the split, evaluate."""
     from hsmatch.classify import Classifier, _KnownCodes
 
     classifier = Classifier.load(models_dir=models_path, data_dir=data_dir, training_dir=training_dir)
     pairs = load_pairs(training_dir, _KnownCodes(classifier.index))
     chosen = [p for p in pairs if use == "all" or p.split == "train"]
     log.info("training on %d of %d pairs (%s)", len(chosen), len(pairs), use)
-    ranker, stats = train_ranker(classifier, chosen, kind=kind, seed=seed)
-    folder = models_dir(models_path) / "ranker"
+    views = pair_views(classifier, chosen)
+    data = training_set(classifier.index.goods.codes, views.pairs, views.pools)
+    ranker, stats = train_ranker(data, kind=kind, seed=seed)
+    usable = [i for i, n in enumerate(views.norms) if n]
+    kind_model = fit_kind_model([views.norms[i] for i in usable], [views.pairs[i].kind for i in usable],
+                                views.kind_meta[usable], seed=seed)
+    stats["kind_model_names"] = len(usable)
+    stats["kinds"] = dict(Counter(p.kind for p in chosen))
+    folder = ranker_dir(models_path)
     manifest = ranker_manifest(stats, pairs_hash(training_dir), classifier.index.manifest,
                                "all pairs" if use == "all" else "training split (held-out families excluded)")
     ranker.save(folder, manifest)
+    kind_model.manifest = {"trained_at": manifest["trained_at"],
+                           "training_data_sha256": manifest["training_data_sha256"]}
+    kind_model.save(folder)
     manifest = ranker.manifest
-    classifier.ranker = ranker
+    classifier = Classifier(classifier.index, classifier.lexicon, ranker, kind_model)
     results: dict[str, Any] = {"training": stats}
     if run_evaluation and use != "all":
         results = {**evaluate(classifier, pairs), "training": stats}
