@@ -121,7 +121,7 @@ class KindModel:
 
 
 def fit_kind_model(norms: Sequence[str], kinds: Sequence[str], meta: np.ndarray, *,
-                   C: float = 4.0, seed: int = 0) -> KindModel:
+                   C: float = 1.0, seed: int = 0) -> KindModel:
     """Fit the vectorisers and a multinomial logistic regression on labelled names."""
     from sklearn.linear_model import LogisticRegression
 

@@ -45,6 +45,21 @@ def _is_fragment(text: str) -> bool:
     return bool(_FRAGMENT_START.match(text))
 
 
+_STOP = frozenset(["of", "and", "or", "the", "with", "for", "not", "nor", "whether", "other", "others", "than", "its", "their", "made"])
+
+
+def _content_words(text: str) -> set[str]:
+    return {w for w in re.findall(r"[a-z]{3,}", text.lower()) if w not in _STOP}
+
+
+def _qualifies(own: str, parent: str) -> bool:
+    """True when a line's text only qualifies its subheading: it adds no word to the
+    subheading's ("Crude oil" under coconut oil, crude) or shares none with it ("Powder"
+    under turmeric, "Kesar" under mangoes). "Basmati rice" under rice stands alone."""
+    words, parent_words = _content_words(own), _content_words(parent)
+    return not (words & parent_words) or words <= parent_words
+
+
 def clean_description(text: str) -> str:
     """Tidy a nomenclature text: spaces, trailing units, shouting capitals, dangling colons."""
     text = _SPACE.sub(" ", str(text)).strip().strip(":;,- ").strip()
@@ -165,8 +180,10 @@ class Nomenclature:
         if code in self._readable_cache:
             return self._readable_cache[code]
         own = self._desc[code]
-        if len(code) == 8 and not is_other_text(own) and _is_fragment(own) and code[:6] in self._desc:
-            # "Of cotton" means nothing alone; "T-shirts ...: of cotton" does.
+        if (len(code) == 8 and not is_other_text(own) and code[:6] in self._desc
+                and (_is_fragment(own) or _qualifies(own, self._desc[code[:6]]))):
+            # "Of cotton", "Powder" or "Kesar" mean little alone; "T-shirts ...: of cotton",
+            # "Spices; turmeric (curcuma): powder" and "... mangoes ...: kesar" do.
             text = f"{self.readable(code[:6])}: {own[:1].lower()}{own[1:]}"
         elif len(code) == 2 or not is_other_text(own):
             text = own

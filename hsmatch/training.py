@@ -67,7 +67,7 @@ def pair_views(classifier: Classifier, pairs: Sequence[Pair], folds: int = 5) ->
 def train(*, models_path: str | os.PathLike[str] | None = None,
           data_dir: str | os.PathLike[str] | None = None,
           training_dir: str | os.PathLike[str] | None = None,
-          kind: str = "mlp", use: str = "train", seed: int = 0,
+          kind: str = "trees", use: str = "train", seed: int = 0,
           run_evaluation: bool = True) -> dict[str, Any]:
     """Train the ranker and the kind model on the training split (``use="train"``) or on
     every pair (``use="all"``), save them under models/ranker and, on the split, evaluate."""

@@ -4,7 +4,7 @@ import shutil
 import pytest
 
 from hsmatch.errors import ModelError
-from hsmatch.index import check_manifest, load_index
+from hsmatch.index import INDEX_FORMAT, check_manifest, load_index
 
 
 def _copy_models(fixture_models, tmp_path):
@@ -15,7 +15,7 @@ def _copy_models(fixture_models, tmp_path):
 
 def test_manifest_records_sources_and_versions(fixture_models):
     manifest = json.loads((fixture_models / "index" / "manifest.json").read_text())
-    assert manifest["format"] == 1
+    assert manifest["format"] == INDEX_FORMAT
     assert "hs/itchs8.csv" in manifest["sources"]
     assert {"numpy", "scipy", "joblib"} <= set(manifest["libraries"])
     assert manifest["counts"]["goods_lines"] == 21

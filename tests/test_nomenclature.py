@@ -35,7 +35,10 @@ def test_other_lines_get_a_readable_meaning(nom):
     assert text.startswith("Crustaceans; frozen, shrimps and prawns")
     assert "other than Vannamei shrimp" in text
     assert nom.readable("61091000").endswith(": of cotton")  # a fragment gets its parent
-    assert nom.readable("10063020") == "Basmati rice"
+    assert nom.readable("10063020") == "Basmati rice"  # names its subheading's rice and adds to it
+    # A line that only qualifies its subheading ("Kesar" under mangoes) carries the subheading.
+    assert nom.readable("08045026").startswith("Fruit, edible; guavas, mangoes")
+    assert nom.readable("08045026").endswith(": kesar")
 
 
 def test_unknown_code(nom):
