@@ -105,8 +105,9 @@ def train(*, models_path: str | os.PathLike[str] | None = None,
 def write_model_card(folder: Path, manifest: dict[str, Any], results: dict[str, Any]) -> Path:
     lines = [
         "# hsmatch ranker", "",
-        "Scores the candidate codes that the retrievers (TF-IDF, alias index, embeddings) pool "
-        "for a product name, and gives a calibrated probability that the best one is right.", "",
+        "Decides whether a product name is goods, a broad category, a service or no product, "
+        "scores the candidate codes that the retrievers (TF-IDF, alias index, embeddings) pool "
+        "for it, and gives a calibrated probability that the best one is right.", "",
         f"- scorer: {manifest['training']['scorer']} over {len(manifest['features'])} features "
         f"({', '.join(manifest['features'])})",
         f"- trained on: {manifest['trained_on']}, {manifest['training']['pools']} names "
@@ -114,14 +115,19 @@ def write_model_card(folder: Path, manifest: dict[str, Any], results: dict[str, 
         f"- training data sha256: `{manifest['training_data_sha256'][:16]}...`",
         f"- trained at: {manifest['trained_at']} with hsmatch {manifest['hsmatch_version']}",
         f"- abstains below confidence {manifest['threshold']}",
-        "- files: `ranker.npz` (plain arrays, no pickle), `manifest.json`"
+        f"- kind model: multinomial logistic regression (goods / broad / service / unknown) over "
+        f"word and character n-grams of the name and the engine's evidence, trained on "
+        f"{manifest['training'].get('kind_model_names', 'n/a')} views of the training pairs",
+        "- confidence of a goods match = P(goods) x P(top line right | goods); broad and service "
+        "matches carry P(kind)",
+        "- files: `ranker.npz`, `kind.npz` (plain arrays, no pickle), `manifest.json`, `kind.json`"
         + (", `evaluation.md` / `evaluation.json`" if "full_knowledge_base" in results else ""), "",
     ]
     if "full_knowledge_base" in results:
         full, unseen = results["full_knowledge_base"], results["unseen_families"]
         lines += ["## Held-out evaluation", "",
                   "| metric | full knowledge base | unseen families |", "|---|---:|---:|"]
-        for key, label in HEADLINE[:13]:
+        for key, label in HEADLINE:
             lines.append(f"| {label} | {full.get(key):.3f} | {unseen.get(key):.3f} |")
         lines.append("")
     lines += ["## Limits", "",
