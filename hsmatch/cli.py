@@ -128,8 +128,8 @@ def classify(ctx: click.Context, names: tuple[str, ...], k: int, as_json: bool,
 
 
 @cli.command()
-@click.option("--scorer", type=click.Choice(["mlp", "trees"]), default="mlp", show_default=True,
-              help="Candidate scorer: a small MLP (fast) or gradient-boosted trees.")
+@click.option("--scorer", type=click.Choice(["mlp", "trees"]), default="trees", show_default=True,
+              help="Candidate scorer: gradient-boosted trees (better on the held-out split) or a small MLP.")
 @click.option("--all", "use_all", is_flag=True,
               help="Train on every pair, held-out families too (no evaluation is then possible).")
 @click.option("--seed", default=0, show_default=True, help="Random seed.")
@@ -176,6 +176,142 @@ def evaluate(ctx: click.Context, out_dir: str | None) -> None:
     md, js = write_reports(results, out_dir or models_dir(ctx.obj["models_dir"]) / "ranker")
     click.echo(markdown_report(results))
     click.echo(f"wrote {md} and {js}")
+
+
+# --- District data: the name crosswalk and the synthetic HS8 stand-in ------------------
+
+
+def _district_file(ctx: click.Context, given: str | None, name: str) -> str:
+    if given:
+        return given
+    from hsmatch.paths import data_dir
+
+    return str(data_dir(ctx.obj["data_dir"]) / "districts" / name)
+
+
+def _json_safe(value: Any) -> Any:
+    if isinstance(value, float) and value != value:  # NaN
+        return None
+    if hasattr(value, "item"):  # numpy scalars
+        return value.item()
+    return value
+
+
+@cli.group()
+def districts() -> None:
+    """District product lists and the district name crosswalk."""
+
+
+@districts.command("crosswalk")
+@click.option("--products", type=click.Path(dir_okay=False), default=None,
+              help="District list CSV (state, district, product[, list]). "
+                   "Default: districts/odop_products.csv in the data folder.")
+@click.option("--exports", type=click.Path(dir_okay=False), default=None,
+              help="District exports (tidy schema or the DGCI&S sector file). "
+                   "Default: districts/district_sector_exports_fy2025.csv.")
+@click.option("--json", "as_json", is_flag=True, help="Print the summary and rows as JSON.")
+@click.option("--out", "out_path", type=click.Path(dir_okay=False), default=None,
+              help="Write the unmatched rows with their reasons (.csv, .parquet or .jsonl).")
+@click.option("--all-out", "all_path", type=click.Path(dir_okay=False), default=None,
+              help="Write every row with its match (.csv, .parquet or .jsonl).")
+@click.option("--encoding", default="utf-8-sig", show_default=True, help="Encoding of --products.")
+@click.pass_context
+def districts_crosswalk(ctx: click.Context, products: str | None, exports: str | None,
+                        as_json: bool, out_path: str | None, all_path: str | None,
+                        encoding: str) -> None:
+    """Match a district list's names to the export file's districts.
+
+    Prints the match rate (all rows, and per list) and every unmatched row with its
+    reason; renamed and newer districts are resolved through hsmatch/district_aliases.csv.
+
+    \b
+    Examples:
+      hsmatch districts crosswalk
+      hsmatch districts crosswalk --products my_list.csv --out unmatched.csv
+      hsmatch districts crosswalk --json
+    """
+    from hsmatch.batch import write_table
+    from hsmatch.districts import crosswalk_files
+
+    result = crosswalk_files(_district_file(ctx, products, "odop_products.csv"),
+                             _district_file(ctx, exports, "district_sector_exports_fy2025.csv"),
+                             encoding=encoding)
+    unmatched = result.unmatched()
+    columns = ["source_line", "list", "state", "district", "product", "match_status",
+               "match_score", "match_reason"]
+    if out_path:
+        write_table(unmatched, out_path)
+    if all_path:
+        write_table(result.rows, all_path)
+    if as_json:
+        payload = {
+            "summary": result.summary(),
+            "unmatched": [{k: _json_safe(v) for k, v in row.items()}
+                          for row in unmatched[columns].to_dict(orient="records")],
+            "warnings": [w.to_dict() for w in result.warnings],
+        }
+        click.echo(json.dumps(payload, indent=2, ensure_ascii=False, default=_json_safe))
+        return
+    click.echo(result.format_summary())
+    if len(unmatched):
+        click.echo(f"\nunmatched rows ({len(unmatched)}):")
+        for row in unmatched.itertuples(index=False):
+            click.echo(f"  line {row.source_line:>4}  {row.state} / {row.district}: "
+                       f"{row.match_status}: {row.match_reason}")
+    for warning in result.warnings:
+        click.echo(f"warning: {warning}")
+    for path in (out_path, all_path):
+        if path:
+            click.echo(f"wrote {path}")
+
+
+@cli.command("synth-exports")
+@click.option("--out", "out_path", type=click.Path(dir_okay=False),
+              default="out/district_hs8_synthetic.parquet", show_default=True,
+              help="Output table (.parquet, .csv or .jsonl); the parameters go to "
+                   "<name>.meta.json beside it.")
+@click.option("--seed", default=0, show_default=True, help="Random seed (same seed, same table).")
+@click.option("--exports", type=click.Path(dir_okay=False), default=None,
+              help="District x sector exports. Default: "
+                   "districts/district_sector_exports_fy2025.csv in the data folder.")
+@click.option("--national", type=click.Path(dir_okay=False), default=None,
+              help="National HS8 exports. Default: hs/india_exports_hs8.csv in the data folder.")
+@click.pass_context
+def synth_exports(ctx: click.Context, out_path: str, seed: int, exports: str | None,
+                  national: str | None) -> None:
+    """Build the labelled district x HS8 stand-in that agrees with every real total.
+
+    Each district x sector value is spread over 8-digit codes by iterative proportional
+    fitting, so that district x sector totals and national HS8 totals both hold; value
+    the national table lacks goes to per-chapter residual rows (level hs2_residual).
+    Every row is marked synthetic.
+
+    \b
+    Examples:
+      hsmatch synth-exports
+      hsmatch synth-exports --out out/hs8.csv --seed 7
+    """
+    from hsmatch.synth import SynthParams, sidecar_path
+    from hsmatch.synth import synth_exports as run_synth
+
+    result = run_synth(out_path, params=SynthParams(seed=seed), data_dir=ctx.obj["data_dir"],
+                       exports_path=exports, national_path=national)
+    report = result.report
+    margins = report["margins"]
+    counts = report["counts"]
+    click.echo(f"wrote {counts['rows']:,} synthetic rows ({counts['districts']} districts, "
+               f"{counts['national_codes']:,} HS8 codes, {counts['residual_rows']:,} residual "
+               f"rows) to {out_path} in {report['run_seconds']:.1f} s "
+               f"({report['total_seconds']:.1f} s with reading and writing)")
+    click.echo(f"largest relative margin error: district x sector "
+               f"{margins['district_sector_max_rel_error']:.1e}, national HS8 "
+               f"{margins['national_hs8_max_rel_error']:.1e}, residuals "
+               f"{margins['residual_max_rel_error']:.1e}")
+    unallocated = report["unallocated_national"]
+    if unallocated["usd"]:
+        click.echo(f"not allocated: USD {unallocated['usd'] / 1e6:,.1f} M of national exports in "
+                   f"{len(unallocated['codes'])} codes of chapters in no sector (see the sidecar)")
+    click.echo(f"parameters, seed and checks: {sidecar_path(out_path)}")
 
 
 def main() -> None:

@@ -6,6 +6,8 @@ it as one line without a traceback.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 
 class HsmatchError(Exception):
     """Base class of all hsmatch errors."""
@@ -25,3 +27,23 @@ class ModelError(HsmatchError):
 
 class InputError(HsmatchError, ValueError):
     """A user-supplied argument or file the library cannot work with."""
+
+
+@dataclass(frozen=True)
+class RowWarning:
+    """A problem with one row of an input table that did not stop the load.
+
+    ``line`` is the CSV line (the header is line 1), so a reader can open the file at it.
+    """
+
+    source: str
+    line: int
+    column: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.source}, line {self.line}, column {self.column!r}: {self.message}"
+
+    def to_dict(self) -> dict[str, object]:
+        return {"source": self.source, "line": self.line, "column": self.column,
+                "message": self.message}
