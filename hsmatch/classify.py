@@ -211,7 +211,7 @@ class Classifier:
         """(n x lexicon) WRatio scores of each text against broad and service terms."""
         if not self._kind_norms or not norms:
             return np.zeros((len(norms), len(self._kind_norms)), dtype=np.float32)
-        return process.cdist(norms, self._kind_norms, scorer=fuzz.WRatio, workers=1)
+        return process.cdist(norms, self._kind_norms, scorer=fuzz.WRatio, workers=-1)
 
     def _route(self, norm: str, row: np.ndarray) -> str:
         """Without a trained kind model: the lexicon decides, else services words, else goods."""
@@ -238,9 +238,19 @@ class Classifier:
             chunk = chosen[start:start + BATCH]
             queries = [content_query(norms[i]) for i in chunk]
             pools = self.goods.pools(queries, self.index.embedder.encode(queries))
+            self._score(pools)
             for i, query, pool in zip(chunk, queries, pools, strict=True):
                 out[i] = (query, pool)
         return out
+
+    def _score(self, pools: Sequence[Pool]) -> None:
+        """Rank every pool of a batch in one call (per-call overhead dominates small pools)."""
+        if not pools:
+            return
+        scores = self.ranker.score(np.vstack([p.features for p in pools]))
+        bounds = np.cumsum([len(p.lines) for p in pools])[:-1]
+        for pool, part in zip(pools, np.split(scores, bounds), strict=True):
+            pool.scores = part
 
     def kind_evidence(self, norms: Sequence[str], rows: np.ndarray,
                       pools: Sequence[tuple[str, Pool] | None]) -> np.ndarray:
@@ -318,7 +328,7 @@ class Classifier:
         evidence_floor = (feats[:, F["word_sim"]].max(initial=0) < MIN_WORD_SIM
                           and feats[:, F["emb_sim"]].max(initial=0) < MIN_EMB_SIM
                           and feats[:, F["alias_score"]].max(initial=0) < 0.85)
-        scores = self.ranker.score(feats)
+        scores = pool.scores if pool.scores is not None else self.ranker.score(feats)
         order = np.argsort(-scores, kind="stable")[:k]
         candidates = []
         for j in order:
@@ -384,7 +394,7 @@ class Classifier:
     def _headings_of_pool(self, pool: tuple[str, Pool], k: int) -> list[Candidate]:
         """The headings of the best goods candidates, each scored by its best line."""
         lines, feats = pool[1].lines, pool[1].features
-        scores = self.ranker.score(feats)
+        scores = pool[1].scores if pool[1].scores is not None else self.ranker.score(feats)
         best: dict[str, tuple[float, str]] = {}
         for j in np.argsort(-scores, kind="stable"):
             code = str(self.index.goods.codes[int(lines[j])])

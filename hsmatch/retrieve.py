@@ -50,6 +50,7 @@ class Pool:
     lines: np.ndarray
     features: np.ndarray
     aliases: dict[int, str]  # line position -> the alias that lent it its score
+    scores: np.ndarray | None = None  # the ranker's, once scored
 
 
 def _top(row: np.ndarray, k: int) -> np.ndarray:
@@ -115,8 +116,9 @@ class GoodsRetriever:
         """(n_queries x n_aliases) rapidfuzz WRatio scores in 0..100."""
         if not self.aliases:
             return np.zeros((len(queries), 0), dtype=np.float32)
-        return process.cdist(list(queries), self.alias_norms, scorer=fuzz.WRatio,
-                             dtype=np.uint8, workers=1).astype(np.float32)
+        # Scores under ALIAS_MIN_SCORE are never used; the cut-off lets rapidfuzz skip them.
+        return process.cdist(list(queries), self.alias_norms, scorer=fuzz.WRatio, dtype=np.uint8,
+                             score_cutoff=ALIAS_MIN_SCORE, workers=-1).astype(np.float32)
 
     def pools(self, queries: Sequence[str], vectors: np.ndarray) -> list[Pool]:
         """One candidate pool per query (queries are normalised texts)."""
