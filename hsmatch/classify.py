@@ -140,9 +140,7 @@ class Classifier:
             if not build_if_missing or "no built index" not in str(exc):
                 raise
             log.warning("no built index yet; building it once (a few minutes)")
-            lexicon_terms = [e.term for e in load_lexicon(training_dir).entries]
-            build_index(data_dir_path=data_dir, models_path=models_dir,
-                        extra_terms=lexicon_terms, progress=progress)
+            build_index(data_dir_path=data_dir, models_path=models_dir, progress=progress)
             index = load_index(data_dir_path=data_dir, models_path=models_dir)
         known = _KnownCodes(index)
         lexicon = load_lexicon(training_dir, known)

@@ -55,11 +55,9 @@ def build(ctx: click.Context, force: bool) -> None:
     Example: hsmatch build
     """
     from hsmatch.index import build_index
-    from hsmatch.lexicon import load_lexicon
 
-    terms = [e.term for e in load_lexicon().entries]
     path = build_index(data_dir_path=ctx.obj["data_dir"], models_path=ctx.obj["models_dir"],
-                       extra_terms=terms, force=force, progress=True)
+                       force=force, progress=True)
     manifest = json.loads((path / "manifest.json").read_text())
     click.echo(f"built {path} in {manifest['build_seconds']} s: {manifest['counts']}")
 

@@ -57,7 +57,9 @@ def score_matches(pairs: Sequence[Pair], matches: Sequence[Match]) -> dict[str, 
     """All metrics for matches of the given pairs (same order)."""
     goods = [(p, m) for p, m in zip(pairs, matches, strict=True) if p.kind == "goods"]
     out: dict[str, Any] = {"pairs": len(pairs), "goods_pairs": len(goods)}
-    ranked = [[c.code for c in m.candidates if len(c.code) == 8] for _, m in goods]
+    # A goods name the kind model took for broad still ranks headings: they count at HS2/HS4
+    # (a heading cannot hit at HS6/HS8). SAC codes never count.
+    ranked = [[c.code for c in m.candidates if not c.code.startswith("99")] for _, m in goods]
     for level in LEVELS:
         out[f"hs{level}_top1"] = _mean([_hit(r[:1], p.codes, level) for (p, _), r in zip(goods, ranked, strict=True)])
         out[f"hs{level}_top5"] = _mean([_hit(r[:5], p.codes, level) for (p, _), r in zip(goods, ranked, strict=True)])

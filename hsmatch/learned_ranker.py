@@ -329,7 +329,11 @@ def train_ranker(data: TrainingSet, *, kind: str = "mlp",
         calib_X.append(rows)
         calib_y.append(labels)
     cx, cy = np.vstack(calib_X), np.concatenate(calib_y)
-    calibrator = LogisticRegression(C=1.0, max_iter=1000).fit(cx, cy)
+    # One pseudo-observation of each outcome at the mean keeps the fit defined when every
+    # out-of-fold answer was right (or wrong), as on tiny data; with real data it is noise.
+    prior = np.vstack([cx.mean(axis=0)] * 2)
+    calibrator = LogisticRegression(C=1.0, max_iter=1000).fit(
+        np.vstack([cx, prior]), np.concatenate([cy, [0, 1]]))
     ranker = LearnedRanker(fit_scorer(data.X, data.y, kind, seed), calibrator.coef_[0],
                            float(calibrator.intercept_[0]))
     stats = {

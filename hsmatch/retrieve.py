@@ -18,6 +18,7 @@ from rapidfuzz import fuzz, process
 
 from hsmatch.index import Index
 from hsmatch.lexicon import Lexicon, LexiconEntry
+from hsmatch.text import content_words
 
 # Per retriever, how many top lines join the pool (and the rank cap of rank features).
 POOL_PER_RETRIEVER = 20
@@ -34,8 +35,13 @@ FEATURES = (
     "alias_score", "alias_exact", "alias_level",
     "hs6_support", "heading_support",
     "log_export", "recent_export", "gst_only", "other_line",
-    "query_words",
+    "query_words", "cover_line", "cover_heading", "line_explained",
+    *(f"{name}_gap" for name in ("alias_score", "cover_line", "cover_heading", "line_explained",
+                                 "log_export", "hs6_support")),
 )
+# Features whose distance to the best of the pool is a feature too: a pointwise ranker sees
+# one candidate at a time, and "as good as the best here" means more than the raw value.
+RELATIVE = ("alias_score", "cover_line", "cover_heading", "line_explained", "log_export", "hs6_support")
 FEATURE_INDEX = {name: i for i, name in enumerate(FEATURES)}
 
 # Evidence shown on each candidate: retriever -> (similarity feature, rank feature).
@@ -102,6 +108,12 @@ class GoodsRetriever:
         self.other_line = index.other_line.astype(np.float32)
         self.hs6_of = np.array([c[:6] for c in codes])
         self.heading_of = np.array([c[:4] for c in codes])
+        # Word sets for coverage: how much of the name a line's text (and its heading's)
+        # accounts for, and how much of the line the name accounts for.
+        heading_words = {c: content_words(t) for c, t in
+                         zip(index.groups.codes, index.groups.texts, strict=True) if len(c) == 4}
+        self.line_words = [content_words(t) for t in index.goods.texts]
+        self.heading_words = [heading_words.get(c[:4], frozenset()) for c in codes]
 
     def similarities(self, queries: Sequence[str],
                      vectors: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -177,5 +189,17 @@ class GoodsRetriever:
         feats[:, FEATURE_INDEX["gst_only"]] = self.gst_only[lines]
         feats[:, FEATURE_INDEX["other_line"]] = self.other_line[lines]
         feats[:, FEATURE_INDEX["query_words"]] = len(query.split())
+        wanted = content_words(query)
+        if wanted:
+            for row, line in enumerate(lines):
+                own = self.line_words[line]
+                found = wanted & own
+                feats[row, FEATURE_INDEX["cover_line"]] = len(found) / len(wanted)
+                feats[row, FEATURE_INDEX["cover_heading"]] = (
+                    len(wanted & (own | self.heading_words[line])) / len(wanted))
+                feats[row, FEATURE_INDEX["line_explained"]] = len(found) / len(own) if own else 0.0
+        for name in RELATIVE:
+            column = feats[:, FEATURE_INDEX[name]]
+            feats[:, FEATURE_INDEX[f"{name}_gap"]] = column.max(initial=0.0) - column
         return Pool(lines=lines, features=feats,
                     aliases={int(i): alias_term[int(i)] for i in lines if int(i) in alias_term})

@@ -129,6 +129,27 @@ def content_query(normalized: str) -> str:
     return " ".join(words) if words else normalized
 
 
+_STOPWORDS = frozenset(["of", "and", "or", "the", "with", "for", "not", "nor", "in", "on", "to",
+                        "whether", "other", "than", "its", "their", "a", "an", "nes", "n", "e", "c"])
+
+
+def _stem(word: str) -> str:
+    """Plural to singular, roughly: mangoes -> mango, berries -> berry, sarees -> saree."""
+    if len(word) > 4 and word.endswith("ies"):
+        return word[:-3] + "y"
+    if len(word) > 4 and word.endswith("oes"):
+        return word[:-2]
+    if len(word) > 3 and word.endswith("s") and not word.endswith("ss"):
+        return word[:-1]
+    return word
+
+
+def content_words(text: str) -> frozenset[str]:
+    """The words of a text that carry meaning, singular (for word-overlap features)."""
+    return frozenset(_stem(w) for w in normalize(text).split()
+                     if w not in _STOPWORDS and w not in FILLER_WORDS and not w.isdigit())
+
+
 def _split_outside_parens(text: str, pattern: re.Pattern[str]) -> list[str]:
     """Split on ``pattern`` except inside parentheses (an unclosed one runs to the end)."""
     parts, depth, start = [], 0, 0
