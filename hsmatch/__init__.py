@@ -25,6 +25,7 @@ __all__ = [
     "__version__",
     "classify",
     "load_model",
+    "score_districts",
 ]
 
 _LAZY = {
@@ -33,9 +34,11 @@ _LAZY = {
     "Classifier": "hsmatch.classify",
     "Match": "hsmatch.classify",
     "Candidate": "hsmatch.classify",
+    "score_districts": "hsmatch.align",
 }
 
 if TYPE_CHECKING:
+    from hsmatch.align import score_districts
     from hsmatch.classify import Candidate, Classifier, Match, classify, load_model
 
 

@@ -312,6 +312,48 @@ def synth_exports(ctx: click.Context, out_path: str, seed: int, exports: str | N
     click.echo(f"parameters, seed and checks: {sidecar_path(out_path)}")
 
 
+# --- Scoring district lists against district exports ------------------------------------
+
+
+@cli.command()
+@click.option("--products", "products_path", type=click.Path(dir_okay=False), default=None,
+              help="District list CSV (state, district, product[, list]). "
+                   "Default: districts/odop_products.csv in the data folder.")
+@click.option("--exports", "exports_path", type=click.Path(dir_okay=False), default=None,
+              help="District exports (tidy CSV/Parquet, or the DGCI&S sector file). "
+                   "Default: districts/district_sector_exports_fy2025.csv in the data folder.")
+@click.option("--out", "out_dir", type=click.Path(file_okay=False), default="out/score",
+              show_default=True, help="Folder for the tables and report.html.")
+@click.pass_context
+def score(ctx: click.Context, products_path: str | None, exports_path: str | None, out_dir: str) -> None:
+    """Score every district's listed products against its exports; write tables and a report.
+
+    \b
+    Examples:
+      hsmatch score --out out/score
+      hsmatch synth-exports --out out/hs8.parquet
+      hsmatch score --exports out/hs8.parquet --out out/score_hs8
+    """
+    from hsmatch.align import score_districts
+    from hsmatch.districts import read_district_list
+    from hsmatch.exports import read_district_exports
+    from hsmatch.report import write_outputs
+
+    lists = read_district_list(_district_file(ctx, products_path, "odop_products.csv"))
+    exports = read_district_exports(_district_file(ctx, exports_path,
+                                                   "district_sector_exports_fy2025.csv"),
+                                    strict=False, check_codes=False)
+    result = score_districts(lists, exports, classifier=_classifier(ctx), progress=True,
+                             data_dir=ctx.obj["data_dir"])
+    written = write_outputs(result, out_dir)
+    counts = result.districts["alignment"].value_counts().to_dict()
+    click.echo(f"scored {len(result.districts)} district lists ({result.meta['data_level']} data, "
+               f"{'synthetic' if result.meta['synthetic'] else 'real'}): "
+               + ", ".join(f"{k} {v}" for k, v in counts.items()))
+    click.echo(f"{len(result.flags)} flags, {len(result.recommendations)} recommendations; "
+               f"report: {written['report']}")
+
+
 def main() -> None:
     """Console entry point."""
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")

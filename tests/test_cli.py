@@ -80,3 +80,17 @@ def test_readme_lists_every_command():
     readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
     for name in cli.commands:
         assert f"hsmatch {name}" in readme, name
+
+
+def test_score_writes_tables_and_report(run, tmp_path):
+    lists = tmp_path / "lists.csv"
+    lists.write_text("state,district,product\nUttar Pradesh,Bhadohi,Bhadohi rugs\n"
+                     "Uttar Pradesh,Nowhere,Wooden toys\n")
+    exports = tmp_path / "exports.csv"
+    exports.write_text("state,district,code,level,value_usd,year\n"
+                       "UTTAR PRADESH,BHADOHI,textiles_garments,sector,900000,2024-25\n")
+    out = tmp_path / "score"
+    result = run("score", "--products", str(lists), "--exports", str(exports), "--out", str(out))
+    assert result.exit_code == 0, result.output
+    assert "scored 2 district lists" in result.output
+    assert (out / "report.html").is_file() and (out / "flags.parquet").is_file()
