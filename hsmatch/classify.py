@@ -11,9 +11,12 @@ from __future__ import annotations
 import logging
 import os
 import threading
-from collections.abc import Iterable, Sequence
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import Any
+from types import TracebackType
+from typing import Any, TypeVar
 
 import numpy as np
 from rapidfuzz import fuzz, process
@@ -23,7 +26,7 @@ from hsmatch.index import Index, build_index, load_index
 from hsmatch.kind import KINDS, KindModel, meta_features
 from hsmatch.lexicon import Lexicon, LexiconEntry, load_lexicon
 from hsmatch.ranker import HeuristicRanker, Ranker
-from hsmatch.retrieve import EVIDENCE, FEATURE_INDEX, GoodsRetriever, Pool
+from hsmatch.retrieve import EVIDENCE, FEATURE_INDEX, GoodsRetriever, Pool, unique_texts
 from hsmatch.text import (
     content_query,
     display_text,
@@ -42,8 +45,18 @@ LEXICON_NO_SPLIT_SCORE = 95.0
 # Below both, nothing in the nomenclature resembles the text.
 MIN_WORD_SIM, MIN_EMB_SIM = 0.08, 0.35
 BATCH = 256
+# From this many parts on, rapidfuzz's scoring (which releases the GIL) runs in background
+# threads beside the batch's Python work; below it, a thread costs more than it saves.
+BACKGROUND_MIN = 64
+# Chunks whose embedding similarities are computed together (13 MB each for 256 names).
+EMBED_AHEAD = 8
+# Chunks whose rapidfuzz scores may be computed ahead of their use.
+RAPIDFUZZ_AHEAD = 4
 SERVICE_WORDS = frozenset({"service", "services", "tourism", "tourist", "hospitality", "ites",
                            "bpo", "software", "consultancy", "education", "healthcare"})
+# The feature columns of each retriever's evidence on a candidate (see EVIDENCE).
+_EVIDENCE_SIM = [FEATURE_INDEX[sim] for sim, _ in EVIDENCE.values()]
+_EVIDENCE_RANK = [FEATURE_INDEX[rank] for _, rank in EVIDENCE.values() if rank]
 
 
 @dataclass(frozen=True)
@@ -166,6 +179,7 @@ class Classifier:
         """Classify many names at once; a bad value gets kind unknown and a reason."""
         results: list[Match | None] = [None] * len(values)
         part_texts: dict[int, list[str]] = {}
+        to_split: dict[int, str] = {}
         for i, value in enumerate(values):
             if isinstance(value, str) and _looks_like_code(value):
                 part_texts[i] = [display_text(value)]
@@ -175,41 +189,76 @@ class Classifier:
                 results[i] = _unknown(str(value)[:80] if isinstance(value, str) else repr(value)[:80],
                                       problem)
                 continue
-            text = display_text(value)  # type: ignore[arg-type]
-            part_texts[i] = self._split(text)
+            to_split[i] = display_text(value)  # type: ignore[arg-type]
+        normalized = _Normalized()
+        part_texts.update(zip(to_split, self._split_many(list(to_split.values()), normalized),
+                              strict=True))
+        part_texts = dict(sorted(part_texts.items()))
         unique = list(dict.fromkeys(p for parts in part_texts.values() for p in parts))
-        resolved = self._resolve_parts(unique, k, progress)
+        resolved = self._resolve_parts(unique, k, progress, normalized)
         for i, parts in part_texts.items():
             text = display_text(values[i])  # type: ignore[arg-type]
             matches = [resolved[p] for p in parts]
             results[i] = matches[0] if len(matches) == 1 and parts[0] == text else \
-                _combine(text, matches, k)
+                _combine(text, matches, k, normalized[text])
         return [m for m in results if m is not None]
 
     # -- splitting ---------------------------------------------------------------------
-    def _lexicon_score(self, norm: str) -> float:
-        if not self._all_norms:
-            return 0.0
-        best = process.extractOne(norm, self._all_norms, scorer=fuzz.token_sort_ratio)
-        return float(best[1]) if best else 0.0
+    def _near_lexicon(self, norms: Sequence[str]) -> np.ndarray:
+        """Whether each text is within LEXICON_NO_SPLIT_SCORE of a lexicon term (rapidfuzz
+        token_sort_ratio, best over the lexicon): one call for a whole batch."""
+        if not self._all_norms or not norms:
+            return np.zeros(len(norms), dtype=bool)
+        # Scores under the cut-off come back as 0; only ">= the cut-off" is asked.
+        scores = process.cdist(list(norms), self._all_norms, scorer=fuzz.token_sort_ratio,
+                               score_cutoff=LEXICON_NO_SPLIT_SCORE, dtype=np.float64, workers=-1)
+        return scores.max(axis=1) >= LEXICON_NO_SPLIT_SCORE
 
-    def _split(self, text: str) -> list[str]:
-        if self._lexicon_score(normalize(text)) >= LEXICON_NO_SPLIT_SCORE:
-            return [text]
-        parts: list[str] = []
-        for strong in split_strong(text):
-            weak = split_weak(strong)
-            keep_whole = (len(weak) < 2 or self._lexicon_score(normalize(strong)) >= LEXICON_NO_SPLIT_SCORE
-                          or any(len(normalize(w)) < 3 for w in weak))
-            parts.extend([strong] if keep_whole else weak)
-        return list(dict.fromkeys(parts)) or [text]
+    def _split_many(self, texts: Sequence[str],
+                    normalized: _Normalized | None = None) -> list[list[str]]:
+        """The parts of each text: a text close to a lexicon term stays whole; else it is split
+        on list separators, and each piece on "&"/"and" unless that piece is itself close to
+        a lexicon term or a sub-piece would be under 3 letters."""
+        normalized = _Normalized() if normalized is None else normalized
+        whole = self._near_lexicon([normalized[t] for t in texts])
+        # Per text to split: its strong pieces, each with its weak pieces when splitting them
+        # is still in question (a lexicon check decides), else None (kept whole).
+        pieces: dict[int, list[tuple[str, list[str] | None]]] = {}
+        asked: list[str] = []
+        for i, text in enumerate(texts):
+            if whole[i]:
+                continue
+            pieces[i] = []
+            for strong in split_strong(text):
+                split = split_weak(strong)
+                if len(split) < 2 or any(len(normalized[w]) < 3 for w in split):
+                    pieces[i].append((strong, None))
+                else:
+                    pieces[i].append((strong, split))
+                    asked.append(normalized[strong])
+        near = iter(self._near_lexicon(asked).tolist())
+        out: list[list[str]] = []
+        for i, text in enumerate(texts):
+            if i not in pieces:
+                out.append([text])
+                continue
+            parts: list[str] = []
+            for strong, weak in pieces[i]:
+                if weak is not None and not next(near):
+                    parts.extend(weak)
+                else:
+                    parts.append(strong)
+            out.append(list(dict.fromkeys(parts)) or [text])
+        return out
 
     # -- resolving parts ---------------------------------------------------------------
     def lexicon_kind_scores(self, norms: list[str]) -> np.ndarray:
         """(n x lexicon) WRatio scores of each text against broad and service terms."""
         if not self._kind_norms or not norms:
             return np.zeros((len(norms), len(self._kind_norms)), dtype=np.float32)
-        return process.cdist(norms, self._kind_norms, scorer=fuzz.WRatio, workers=-1)
+        unique, where = unique_texts(norms)  # a repeated text is scored once
+        scores = process.cdist(unique, self._kind_norms, scorer=fuzz.WRatio, workers=-1)
+        return scores if where is None else scores[where]
 
     def _route(self, norm: str, row: np.ndarray) -> str:
         """Without a trained kind model: the lexicon decides, else services words, else goods."""
@@ -231,15 +280,22 @@ class Classifier:
         from tqdm.auto import tqdm
 
         out: list[tuple[str, Pool] | None] = [None] * len(norms)
-        chunks = range(0, len(chosen), BATCH)
-        for start in tqdm(chunks, desc="classifying", unit="batch", disable=not progress):
-            chunk = chosen[start:start + BATCH]
-            queries = [content_query(norms[i]) for i in chunk]
-            pools = self.goods.pools(queries, self.index.embedder.encode(queries))
-            self._score(pools)
-            for i, query, pool in zip(chunk, queries, pools, strict=True):
-                out[i] = (query, pool)
+        with _Background(len(chosen) >= BACKGROUND_MIN) as background:
+            chunked = self._chunked_pools(norms, chosen, background)
+            for chunk, pools, _ in tqdm(chunked, total=len(chunked.chunks), desc="classifying",
+                                        unit="batch", disable=not progress):
+                for i, pool in zip(chunk, pools, strict=True):
+                    out[i] = pool
         return out
+
+    def _chunked_pools(self, norms: Sequence[str], chosen: Sequence[int], background: _Background,
+                       lexicon: bool = False) -> _ChunkedPools:
+        """The goods pools of the chosen texts, in chunks of BATCH, each chunk's rapidfuzz
+        scores (alias scores, and with ``lexicon`` its :meth:`lexicon_kind_scores`) queued
+        in ``background`` a few chunks ahead of their use."""
+        chunks = [list(chosen[start:start + BATCH]) for start in range(0, len(chosen), BATCH)]
+        queries = [[content_query(norms[i]) for i in chunk] for chunk in chunks]
+        return _ChunkedPools(self, norms, chunks, queries, background, lexicon)
 
     def _score(self, pools: Sequence[Pool]) -> None:
         """Rank every pool of a batch in one call (per-call overhead dominates small pools)."""
@@ -254,12 +310,12 @@ class Classifier:
                       pools: Sequence[tuple[str, Pool] | None]) -> np.ndarray:
         """The kind model's non-text inputs for each name (see :func:`hsmatch.kind.meta_features`)."""
         out = np.zeros((len(norms), 9))
+        rows = np.asarray(rows)
+        broad = rows[:, self._is_broad].max(axis=1, initial=0.0).tolist()
+        service = rows[:, ~self._is_broad].max(axis=1, initial=0.0).tolist()
         for i, norm in enumerate(norms):
-            row = rows[i]
-            broad = float(row[self._is_broad].max(initial=0.0)) if row.size else 0.0
-            service = float(row[~self._is_broad].max(initial=0.0)) if row.size else 0.0
             pool = pools[i]
-            out[i] = meta_features(norm, broad, service, pool[1].features if pool else None)
+            out[i] = meta_features(norm, broad[i], service[i], pool[1].features if pool else None)
         return out
 
     def kind_probabilities(self, texts: Sequence[str]) -> np.ndarray:
@@ -271,10 +327,11 @@ class Classifier:
         meta = self.kind_evidence(norms, self.lexicon_kind_scores(norms), pools)
         return self.kind_model.probabilities(norms, meta)
 
-    def _resolve_parts(self, parts: list[str], k: int, progress: bool) -> dict[str, Match]:
+    def _resolve_parts(self, parts: list[str], k: int, progress: bool,
+                       normalized: _Normalized | None = None) -> dict[str, Match]:
         out: dict[str, Match] = {}
-        norms = [normalize(p) for p in parts]
-        rows = self.lexicon_kind_scores(norms)
+        normalized = _Normalized() if normalized is None else normalized
+        norms = [normalized[p] for p in parts]
         todo: list[int] = []
         for i, (part, norm) in enumerate(zip(parts, norms, strict=True)):
             if not norm:
@@ -285,15 +342,29 @@ class Classifier:
                 out[part] = code_match
                 continue
             todo.append(i)
-        pools = self._pools(norms, todo, progress)
-        probabilities: dict[int, dict[str, float]] = {}
-        if self.kind_model is not None and todo:
-            meta = self.kind_evidence([norms[i] for i in todo], rows[todo], [pools[i] for i in todo])
-            p = self.kind_model.probabilities([norms[i] for i in todo], meta)
-            probabilities = {i: dict(zip(KINDS, map(float, p[j]), strict=True)) for j, i in enumerate(todo)}
-        for i in todo:
-            part, norm, row, pool = parts[i], norms[i], rows[i], pools[i]
-            probs = probabilities.get(i, {})
+        # Chunk by chunk (every step is row by row, so chunking changes no result), with
+        # rapidfuzz's scoring of each chunk (alias scores, lexicon scores) queued in the
+        # background, where it runs beside the Python work of the chunks before it.
+        from tqdm.auto import tqdm
+
+        with _Background(len(todo) >= BACKGROUND_MIN) as background:
+            chunked = self._chunked_pools(norms, todo, background, lexicon=True)
+            for chunk, pools, rows in tqdm(chunked, total=len(chunked.chunks), desc="classifying",
+                                           unit="batch", disable=not progress):
+                assert rows is not None
+                self._resolve_chunk([parts[i] for i in chunk], [norms[i] for i in chunk],
+                                    rows, pools, k, out)
+        return out
+
+    def _resolve_chunk(self, parts: list[str], norms: list[str], rows: np.ndarray,
+                       pools: list[tuple[str, Pool]], k: int, out: dict[str, Match]) -> None:
+        """Route each part by the kind model (or the lexicon) and match it; into ``out``."""
+        probabilities: list[dict[str, float]] = [{} for _ in parts]
+        if self.kind_model is not None and parts:
+            meta = self.kind_evidence(norms, rows, pools)
+            p = self.kind_model.probabilities(norms, meta)
+            probabilities = [dict(zip(KINDS, map(float, p[j]), strict=True)) for j in range(len(parts))]
+        for part, norm, row, pool, probs in zip(parts, norms, rows, pools, probabilities, strict=True):
             route = max(probs, key=probs.__getitem__) if probs else self._route(norm, row)
             if route == "service":
                 match = self._service_match(part, norm, row, k, probs.get("service"))
@@ -301,16 +372,14 @@ class Classifier:
                 match = self._broad_match(part, norm, row, k, pool, probs.get("broad"))
             elif route == "unknown":
                 # The nearest lines stay as candidates, for a reviewer to see what was near.
-                nearest = self._goods_match(part, pool[0], pool[1], k, 0.0).candidates if pool else []
+                nearest = self._goods_match(part, pool[0], pool[1], k, 0.0).candidates
                 match = Match(part, "unknown", None, 0.0, nearest, (
                     f"not a product name (P(unknown) = {probs['unknown']:.2f}); "
                     f"next most likely: {_second(probs)}"), query=norm)
             else:
-                assert pool is not None
                 match = self._goods_match(part, pool[0], pool[1], k, probs.get("goods", 1.0))
             match.kind_probabilities = probs
             out[part] = match
-        return out
 
     def _code_input(self, part: str, norm: str) -> Match | None:
         digits = norm.replace(" ", "")
@@ -328,19 +397,25 @@ class Classifier:
                           and feats[:, F["alias_score"]].max(initial=0) < 0.85)
         scores = pool.scores if pool.scores is not None else self.ranker.score(feats)
         order = np.argsort(-scores, kind="stable")[:k]
+        # The shown candidates' numbers, taken out of numpy at once (same values as one by one).
+        lines = pool.lines[order]
+        sims = feats[order][:, _EVIDENCE_SIM].tolist()
+        ranks = np.expm1(feats[order][:, _EVIDENCE_RANK]).tolist()
+        exports = self.index.export_usd_m[lines].tolist()
+        codes = self.index.goods.codes[lines].tolist()
         candidates = []
-        for j in order:
-            line = int(pool.lines[j])
+        for line, score, sim, rank, export, code in zip(lines.tolist(), scores[order].tolist(), sims,
+                                                        ranks, exports, codes, strict=True):
             evidence: dict[str, Any] = {}
-            for name, (sim, rank) in EVIDENCE.items():
-                evidence[name] = round(float(feats[j, F[sim]]), 4)
-                if rank:
-                    evidence[f"{name}_rank"] = round(float(np.expm1(feats[j, F[rank]]))) + 1
+            ranked = iter(rank)
+            for (name, (_, rank_feature)), value in zip(EVIDENCE.items(), sim, strict=True):
+                evidence[name] = round(value, 4)
+                if rank_feature:
+                    evidence[f"{name}_rank"] = round(next(ranked)) + 1
             if line in pool.aliases:
                 evidence["alias_term"] = pool.aliases[line]
-            evidence["india_exports_usd_m"] = round(float(self.index.export_usd_m[line]), 2)
-            candidates.append(Candidate(str(self.index.goods.codes[line]), self._goods_text[line], 8,
-                                        float(scores[j]), evidence))
+            evidence["india_exports_usd_m"] = round(export, 2)
+            candidates.append(Candidate(str(code), self._goods_text[line], 8, score, evidence))
         if evidence_floor or not candidates:
             return Match(part, "unknown", None, 0.0, candidates,
                          "nothing in the nomenclature or the alias index resembles this text",
@@ -442,6 +517,86 @@ class Classifier:
         return [(str(ix.services.codes[j]), float(score[j])) for j in top]
 
 
+class _Normalized(dict[str, str]):
+    """normalize() of each text, computed once for the texts of a batch."""
+
+    def __missing__(self, text: str) -> str:
+        self[text] = value = normalize(text)
+        return value
+
+
+@dataclass
+class _ChunkedPools:
+    """Goods pools to compute chunk by chunk (iterate: each chunk's positions, its (query,
+    pool) pairs scored by the ranker, and, with ``lexicon``, its lexicon scores)."""
+
+    classifier: Classifier
+    norms: Sequence[str]
+    chunks: list[list[int]]
+    queries: list[list[str]]
+    background: _Background
+    lexicon: bool = False
+
+    def _queue(self, j: int) -> tuple[Future[np.ndarray], Future[np.ndarray] | None]:
+        engine = self.classifier
+        alias = self.background.submit(engine.goods.alias_scores, self.queries[j])
+        rows = self.background.submit(engine.lexicon_kind_scores,
+                                      [self.norms[i] for i in self.chunks[j]]) if self.lexicon else None
+        return alias, rows
+
+    def __iter__(self) -> Iterator[tuple[list[int], list[tuple[str, Pool]], np.ndarray | None]]:
+        engine = self.classifier
+        # rapidfuzz's work runs RAPIDFUZZ_AHEAD chunks ahead (in order), beside this work.
+        queued = deque(self._queue(j) for j in range(min(RAPIDFUZZ_AHEAD, len(self.chunks))))
+        for group in range(0, len(self.chunks), EMBED_AHEAD):
+            # The embedding similarities of a few chunks back to back (each chunk's own
+            # product, as always): OpenBLAS's threads busy-wait about 0.1 s after each
+            # product, which on 2 cores takes a core from the rest; this pays it once a group.
+            members = list(range(group, min(group + EMBED_AHEAD, len(self.chunks))))
+            vectors = [engine.index.embedder.encode(self.queries[j]) for j in members]
+            embs = [engine.goods.embedding_similarities(v) for v in vectors]
+            for j in members:
+                if j + RAPIDFUZZ_AHEAD < len(self.chunks):
+                    queued.append(self._queue(j + RAPIDFUZZ_AHEAD))
+                alias, rows = queued.popleft()
+                queries = self.queries[j]
+                pools = engine.goods.pools(queries, vectors.pop(0), alias, embs.pop(0))
+                engine._score(pools)
+                yield (self.chunks[j], list(zip(queries, pools, strict=True)),
+                       None if rows is None else rows.result())
+
+
+_T = TypeVar("_T")
+
+
+class _Background:
+    """Runs work that releases the GIL (rapidfuzz's scoring) in background threads, or,
+    when not enabled, at once in the calling thread. The results are the same either way."""
+
+    def __init__(self, enabled: bool) -> None:
+        # One worker: the tasks run in the order they were queued.
+        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="hsmatch") \
+            if enabled else None
+
+    def submit(self, fn: Callable[..., _T], *args: Any) -> Future[_T]:
+        if self._executor is not None:
+            return self._executor.submit(fn, *args)
+        done: Future[_T] = Future()
+        try:
+            done.set_result(fn(*args))
+        except Exception as exc:
+            done.set_exception(exc)
+        return done
+
+    def __enter__(self) -> _Background:
+        return self
+
+    def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None,
+                 trace: TracebackType | None) -> None:
+        if self._executor is not None:
+            self._executor.shutdown(wait=True, cancel_futures=True)
+
+
 class _KnownCodes:
     """Membership test for lexicon codes against what the index holds."""
 
@@ -468,7 +623,7 @@ def _is_sequence(values: object) -> bool:
     return isinstance(values, Iterable) and not isinstance(values, str | bytes | dict)
 
 
-def _combine(text: str, parts: list[Match], k: int) -> Match:
+def _combine(text: str, parts: list[Match], k: int, query: str | None = None) -> Match:
     """The Match of a compound entry from the matches of its parts."""
     known = [p for p in parts if p.kind != "unknown"] or parts
     kinds = {p.kind for p in known}
@@ -493,7 +648,8 @@ def _combine(text: str, parts: list[Match], k: int) -> Match:
     else:
         kind, code = "broad", None
         reason = f"compound entry mixing {', '.join(sorted(kinds))} ({names}); see .parts"
-    return Match(text, kind, code, confidence, candidates, reason, parts=parts, query=normalize(text))
+    return Match(text, kind, code, confidence, candidates, reason, parts=parts,
+                 query=normalize(text) if query is None else query)
 
 
 # -- module-level convenience -------------------------------------------------------------

@@ -7,7 +7,8 @@ of matches given confidence 0.8 about 80% are right.
 
 The saved model is plain arrays (``ranker.npz``) plus a JSON manifest and a model card:
 no pickle, and no scikit-learn import when classify() loads it; the trees are evaluated
-with numpy, and a test checks the result equals scikit-learn's.
+with numpy (QuickScorer-style leaf bitmasks, see :class:`LeafMasks`), and tests check the
+result equals scikit-learn's.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ import json
 import logging
 import os
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -45,6 +46,99 @@ def _logit(p: np.ndarray) -> np.ndarray:
 
 
 _FOREST_FIELDS = ("feature", "threshold", "left", "right", "value")
+# Rows scored at once: bounds the (rows x trees) work arrays and keeps them in cache.
+FOREST_CHUNK = 1024
+# Leaf bitmasks of up to this many leaves per tree; a larger forest is walked node by node.
+_MASK_TYPES = ((16, np.uint16), (32, np.uint32), (64, np.uint64))
+
+
+class LeafMasks:
+    """QuickScorer-style evaluation of a forest, precomputed from its node arrays.
+
+    The leaves of each tree are numbered left to right, and a row starts with every bit of
+    every tree set. A split whose test fails (x > threshold: the row goes right) clears
+    the bits of the leaves of its left subtree; the exit leaf is then the lowest bit left,
+    since every leaf left of it lies in the left subtree of a split that the row passed on
+    the right, and no failing split has the exit leaf on its left.
+
+    Per feature, the splits' thresholds are sorted, and the row's value fails exactly the
+    splits whose threshold is below it: a prefix. So the AND of their masks, for every tree
+    at once, is one precomputed row of a table indexed by ``searchsorted(thresholds, x)``,
+    and a row costs one table lookup and one AND of ``n_trees`` integers per feature used.
+    """
+
+    def __init__(self, forest: Forest) -> None:
+        n_nodes, n_trees = len(forest.feature), len(forest.roots)
+        left, right = forest.left.tolist(), forest.right.tolist()
+        tree_of = np.zeros(n_nodes, dtype=np.int64)
+        leaf_of = np.full(n_nodes, -1, dtype=np.int64)
+        left_bits: dict[int, int] = {}  # inner node -> bits of the leaves of its left subtree
+        most_leaves = 0
+        for tree, root in enumerate(forest.roots.tolist()):
+            first: dict[int, int] = {}
+            end: dict[int, int] = {}
+            leaves, visits = 0, 0
+            stack = [(root, False)]
+            while stack:
+                node, children_done = stack.pop()
+                visits += 1
+                if visits > 2 * n_nodes:
+                    raise ModelError("the ranker's trees are not trees (a node is reached twice)")
+                tree_of[node] = tree
+                if left[node] == node:
+                    leaf_of[node] = leaves
+                    first[node], end[node] = leaves, leaves + 1
+                    leaves += 1
+                elif children_done:
+                    first[node], end[node] = first[left[node]], end[right[node]]
+                    lo, hi = first[left[node]], end[left[node]]
+                    left_bits[node] = (1 << hi) - (1 << lo)
+                else:
+                    stack += [(node, True), (right[node], False), (left[node], False)]
+            most_leaves = max(most_leaves, leaves)
+        self.supported = most_leaves <= _MASK_TYPES[-1][0]
+        if not self.supported:
+            return
+        width, dtype = next((w, t) for w, t in _MASK_TYPES if most_leaves <= w)
+        full = (1 << width) - 1
+        self.full = dtype(full)
+        # Per feature: its sorted distinct thresholds and the table of prefix ANDs, where
+        # row r holds, for each tree, the AND of the masks of its splits on this feature
+        # with one of the r lowest thresholds (row 0: nothing failed, every bit set).
+        self.tables: list[tuple[int, np.ndarray, np.ndarray]] = []
+        inner = np.array(sorted(left_bits), dtype=np.int64)
+        features = forest.feature[inner]
+        for feature in np.unique(features):
+            nodes = inner[features == feature]
+            thresholds = np.unique(forest.threshold[nodes])
+            table = np.full((len(thresholds) + 1, n_trees), full, dtype=dtype)
+            ranks = np.searchsorted(thresholds, forest.threshold[nodes])
+            for node, rank in zip(nodes.tolist(), ranks.tolist(), strict=True):
+                table[rank + 1, tree_of[node]] &= dtype(full ^ left_bits[node])
+            np.bitwise_and.accumulate(table, axis=0, out=table)
+            self.tables.append((int(feature), thresholds, table))
+        # Leaf values by (tree, leaf number); the exit leaf of tree t is found at
+        # t * width + (exponent of its lowest bit) - 1, the exponent as np.frexp gives it.
+        values = np.zeros((n_trees, width), dtype=np.float64)
+        leaf_nodes = np.flatnonzero(leaf_of >= 0)
+        values[tree_of[leaf_nodes], leaf_of[leaf_nodes]] = forest.value[leaf_nodes]
+        self.values = values.ravel()
+        self.offsets = (np.arange(n_trees, dtype=np.int64) * width - 1).astype(np.intp)
+        self.n_trees = n_trees
+
+    def leaf_sums(self, X: np.ndarray, chunk: int = FOREST_CHUNK) -> np.ndarray:
+        """Sum over trees of each row's exit-leaf value (X: finite float64 rows)."""
+        out = np.empty(len(X), dtype=np.float64)
+        for start in range(0, len(X), chunk):
+            rows = X[start:start + chunk]
+            bits = np.full((len(rows), self.n_trees), self.full)
+            for feature, thresholds, table in self.tables:
+                bits &= table[np.searchsorted(thresholds, rows[:, feature], side="left")]
+            lowest = bits & (~bits + self.full.dtype.type(1))  # only the lowest set bit
+            # Powers of two convert to float32 exactly; frexp(2**k) has exponent k + 1.
+            exponent = np.frexp(lowest.astype(np.float32))[1]
+            out[start:start + chunk] = self.values.take(exponent + self.offsets).sum(axis=1)
+        return out
 
 
 @dataclass
@@ -52,7 +146,9 @@ class Forest:
     """Gradient-boosted trees as flat node arrays, evaluated with numpy.
 
     Node ids are global across trees; a leaf's children point to itself, so every row
-    walks exactly ``depth`` steps with no branching on leaves.
+    walks exactly ``depth`` steps with no branching on leaves. Scoring uses leaf bitmasks
+    precomputed from these arrays when the forest is made (:class:`LeafMasks`); the saved
+    form is the node arrays alone.
     """
 
     feature: np.ndarray    # int32, split feature of each node
@@ -63,6 +159,11 @@ class Forest:
     roots: np.ndarray      # int32, first node of each tree
     depth: int
     baseline: float
+    masks: LeafMasks | None = field(default=None, init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        masks = LeafMasks(self)
+        self.masks = masks if masks.supported else None
 
     @classmethod
     def from_sklearn(cls, model: Any) -> Forest:
@@ -95,6 +196,14 @@ class Forest:
         X = np.ascontiguousarray(X, dtype=np.float64)
         if not np.isfinite(X).all():
             raise ModelError("ranker features contain NaN or infinity")
+        if self.masks is None:
+            return self.walk(X)
+        return self.masks.leaf_sums(X) + self.baseline
+
+    def walk(self, X: np.ndarray) -> np.ndarray:
+        """The decision function by walking every tree node by node: the reference that
+        the leaf bitmasks must equal, and the fallback for trees of over 64 leaves."""
+        X = np.ascontiguousarray(X, dtype=np.float64)
         n_rows, n_features = X.shape
         flat = X.ravel()
         offsets = (np.arange(n_rows, dtype=np.int64) * n_features)[:, None]

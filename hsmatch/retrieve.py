@@ -11,7 +11,9 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Sequence
+from concurrent.futures import Future
 from dataclasses import dataclass
+from itertools import chain
 
 import numpy as np
 from rapidfuzz import fuzz, process
@@ -57,6 +59,16 @@ class Pool:
     features: np.ndarray
     aliases: dict[int, str]  # line position -> the alias that lent it its score
     scores: np.ndarray | None = None  # the ranker's, once scored
+
+
+def unique_texts(texts: Sequence[str]) -> tuple[list[str], np.ndarray | None]:
+    """The distinct texts in first-seen order, and where each text is among them (None
+    when all are distinct): ``scores(unique)[where]`` is ``scores(texts)`` row by row."""
+    position: dict[str, int] = {}
+    where = [position.setdefault(t, len(position)) for t in texts]
+    if len(position) == len(where):
+        return list(texts), None
+    return list(position), np.array(where, dtype=np.intp)
 
 
 def _top(row: np.ndarray, k: int) -> np.ndarray:
@@ -114,92 +126,220 @@ class GoodsRetriever:
                          zip(index.groups.codes, index.groups.texts, strict=True) if len(c) == 4}
         self.line_words = [content_words(t) for t in index.goods.texts]
         self.heading_words = [heading_words.get(c[:4], frozenset()) for c in codes]
+        # The same, as integers for the batch computation of the features: the subheading
+        # and heading of each line, and each line's words (and its own with its heading's)
+        # as word ids in CSR form.
+        self.hs6_id = np.unique(self.hs6_of, return_inverse=True)[1].astype(np.int64)
+        self.heading_id = np.unique(self.heading_of, return_inverse=True)[1].astype(np.int64)
+        self.word_id: dict[str, int] = {}
+        self.own_words = _WordLists([self._ids(w) for w in self.line_words])
+        self.cover_words = _WordLists([self._ids(w | h) for w, h in
+                                       zip(self.line_words, self.heading_words, strict=True)])
 
-    def similarities(self, queries: Sequence[str],
-                     vectors: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    def _ids(self, words: frozenset[str]) -> list[int]:
+        return [self.word_id.setdefault(w, len(self.word_id)) for w in words]
+
+    def similarities(self, queries: Sequence[str], vectors: np.ndarray,
+                     emb: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Dense (n_queries x n_lines) similarity matrices: word TF-IDF, embeddings and
-        character TF-IDF (which finds "groundnut" in "ground-nut" and misspellings)."""
+        character TF-IDF (which finds "groundnut" in "ground-nut" and misspellings).
+        ``emb``: the :meth:`embedding_similarities` of ``vectors``, when already computed."""
         word = (self.index.word_vectorizer.transform(queries) @ self.word_t).toarray()
-        emb = np.asarray(vectors, dtype=np.float32) @ self.emb_t
+        emb = self.embedding_similarities(vectors) if emb is None else emb
         char = (self.index.char_vectorizer.transform(queries) @ self.char_t).toarray()
         return word, emb, char
+
+    def embedding_similarities(self, vectors: np.ndarray) -> np.ndarray:
+        """(n_queries x n_lines) similarities of query embeddings to the lines' embeddings."""
+        return np.asarray(vectors, dtype=np.float32) @ self.emb_t
 
     def alias_scores(self, queries: Sequence[str]) -> np.ndarray:
         """(n_queries x n_aliases) rapidfuzz WRatio scores in 0..100."""
         if not self.aliases:
             return np.zeros((len(queries), 0), dtype=np.float32)
         # Scores under ALIAS_MIN_SCORE are never used; the cut-off lets rapidfuzz skip them.
-        return process.cdist(list(queries), self.alias_norms, scorer=fuzz.WRatio, dtype=np.uint8,
-                             score_cutoff=ALIAS_MIN_SCORE, workers=-1).astype(np.float32)
+        # A repeated query is scored once (each pair's score depends on that pair alone).
+        unique, where = unique_texts(queries)
+        scores = process.cdist(unique, self.alias_norms, scorer=fuzz.WRatio, dtype=np.uint8,
+                               score_cutoff=ALIAS_MIN_SCORE, workers=-1).astype(np.float32)
+        return scores if where is None else scores[where]
 
-    def pools(self, queries: Sequence[str], vectors: np.ndarray) -> list[Pool]:
-        """One candidate pool per query (queries are normalised texts)."""
+    def pools(self, queries: Sequence[str], vectors: np.ndarray,
+              alias: np.ndarray | Future[np.ndarray] | None = None,
+              emb: np.ndarray | None = None) -> list[Pool]:
+        """One candidate pool per query (queries are normalised texts, ``vectors`` their
+        embeddings). ``alias`` and ``emb``: the queries' :meth:`alias_scores` (or a future
+        of them) and :meth:`embedding_similarities`, when already computed."""
         if not queries:
             return []
-        matrices = self.similarities(queries, vectors)
-        alias = self.alias_scores(queries)
+        matrices = self.similarities(queries, vectors, emb)
         tops = [_top_rows(m, RANK_CAP) for m in matrices]
-        return [self._pool(queries[q], [m[q] for m in matrices], alias[q], [t[q] for t in tops])
-                for q in range(len(queries))]
+        if alias is None:
+            alias = self.alias_scores(queries)
+        elif isinstance(alias, Future):
+            alias = alias.result()
+        return self._build_pools(queries, matrices, alias, tops)
 
-    def _pool(self, query: str, matrices: list[np.ndarray], alias_row: np.ndarray,
-              tops: list[np.ndarray]) -> Pool:
+    def _alias_evidence(self, query: str, alias_row: np.ndarray) -> _AliasEvidence:
+        """The lines the query's best aliases lend their score to (best alias per line)."""
         alias_score: dict[int, float] = defaultdict(float)
         alias_exact: dict[int, float] = {}
         alias_level: dict[int, float] = {}
         alias_term: dict[int, str] = {}
-        if alias_row.size:
-            for a in _top(alias_row, ALIAS_TOP):
-                score = float(alias_row[a]) / 100.0
-                if score * 100 < ALIAS_MIN_SCORE:
-                    break
-                exact = float(self.alias_norms[a] == query)
-                for line in self.alias_lines[a]:
-                    line = int(line)
-                    if score > alias_score[line]:
-                        alias_score[line] = score
-                        alias_exact[line] = exact
-                        alias_level[line] = self.alias_level[a]
-                        alias_term[line] = self.aliases[a].term
-        pool = list(dict.fromkeys([*(int(i) for t in tops for i in t), *alias_score]))
-        lines = np.array(pool, dtype=np.int64)
-        feats = np.zeros((len(lines), len(FEATURES)), dtype=np.float32)
+        for a in _top(alias_row, ALIAS_TOP):
+            score = float(alias_row[a]) / 100.0
+            if score * 100 < ALIAS_MIN_SCORE:
+                break
+            exact = float(self.alias_norms[a] == query)
+            for line in self.alias_lines[a]:
+                line = int(line)
+                if score > alias_score[line]:
+                    alias_score[line] = score
+                    alias_exact[line] = exact
+                    alias_level[line] = self.alias_level[a]
+                    alias_term[line] = self.aliases[a].term
+        return _AliasEvidence(alias_score, alias_exact, alias_level, alias_term)
+
+    def _build_pools(self, queries: Sequence[str], matrices: Sequence[np.ndarray], alias: np.ndarray,
+               tops: Sequence[np.ndarray]) -> list[Pool]:
+        """The pools of a batch of queries, their features computed for the whole batch at
+        once. Per pool, this is: the top lines of each retriever (word, embedding, char),
+        then the lines its aliases lend a score to, each line once in that order; and one
+        feature row per line (see FEATURES)."""
+        n = len(queries)
+        F = FEATURE_INDEX
+        # Alias evidence only where some alias reaches the cut-off (few names).
+        hits: list[int] = np.flatnonzero((alias >= ALIAS_MIN_SCORE).any(axis=1)).tolist() \
+            if alias.size else []
+        evidence = {q: self._alias_evidence(queries[q], alias[q]) for q in hits}
+
+        # Candidate lines: first occurrence kept, in order; -1 pads the rows.
+        retrieved = np.hstack([np.asarray(t, dtype=np.int64) for t in tops])
+        extra = max((len(e.score) for e in evidence.values()), default=0)
+        candidates = np.full((n, retrieved.shape[1] + extra), -1, dtype=np.int64)
+        candidates[:, :retrieved.shape[1]] = retrieved
+        for q, e in evidence.items():
+            candidates[q, retrieved.shape[1]:retrieved.shape[1] + len(e.score)] = list(e.score)
+        order = np.argsort(candidates, axis=1, kind="stable")
+        ranked = np.take_along_axis(candidates, order, axis=1)
+        repeated = np.zeros(candidates.shape, dtype=bool)
+        np.put_along_axis(repeated, order, np.c_[np.zeros((n, 1), dtype=bool),
+                                                 ranked[:, 1:] == ranked[:, :-1]], axis=1)
+        keep = ~repeated & (candidates >= 0)
+        lines = candidates[keep]                     # every pool's lines, pool after pool
+        sizes = keep.sum(axis=1)
+        ends = np.cumsum(sizes)
+        starts = ends - sizes
+        of = np.repeat(np.arange(n), sizes)          # the query of each row
+        rows = len(lines)
+
+        feats = np.zeros((rows, len(FEATURES)), dtype=np.float32)
         for retriever, matrix, top in zip(("word", "emb", "char"), matrices, tops, strict=True):
-            ranks = np.full(len(matrix), RANK_CAP, dtype=np.float32)
-            ranks[top] = np.arange(len(top), dtype=np.float32)
-            feats[:, FEATURE_INDEX[f"{retriever}_sim"]] = matrix[lines]
-            feats[:, FEATURE_INDEX[f"{retriever}_gap"]] = matrix[top[0]] - matrix[lines]
-            feats[:, FEATURE_INDEX[f"{retriever}_rank"]] = np.log1p(ranks[lines])
-        feats[:, FEATURE_INDEX["alias_score"]] = [alias_score.get(int(i), 0.0) for i in lines]
-        feats[:, FEATURE_INDEX["alias_exact"]] = [alias_exact.get(int(i), 0.0) for i in lines]
-        feats[:, FEATURE_INDEX["alias_level"]] = [alias_level.get(int(i), 0.0) for i in lines]
+            sims = matrix[of, lines]
+            feats[:, F[f"{retriever}_sim"]] = sims
+            feats[:, F[f"{retriever}_gap"]] = matrix[np.arange(n), top[:, 0]][of] - sims
+            at = lines[:, None] == top[of]
+            rank = np.where(at.any(axis=1), at.argmax(axis=1), RANK_CAP).astype(np.float32)
+            feats[:, F[f"{retriever}_rank"]] = np.log1p(rank)
+        for q, e in evidence.items():
+            own = lines[starts[q]:ends[q]].tolist()
+            block = feats[starts[q]:ends[q]]
+            block[:, F["alias_score"]] = [e.score.get(i, 0.0) for i in own]
+            block[:, F["alias_exact"]] = [e.exact.get(i, 0.0) for i in own]
+            block[:, F["alias_level"]] = [e.level.get(i, 0.0) for i in own]
         # Agreement across levels: how strongly the pool backs the line's subheading/heading.
-        strength = feats[:, [FEATURE_INDEX["emb_sim"], FEATURE_INDEX["word_sim"],
-                             FEATURE_INDEX["char_sim"]]].max(axis=1)
-        hs6 = self.hs6_of[lines]
-        heading = self.heading_of[lines]
-        same6 = hs6[:, None] == hs6[None, :]
-        same4 = heading[:, None] == heading[None, :]
-        np.fill_diagonal(same6, False)
-        np.fill_diagonal(same4, False)
-        feats[:, FEATURE_INDEX["hs6_support"]] = np.where(same6, strength[None, :], 0.0).max(axis=1)
-        feats[:, FEATURE_INDEX["heading_support"]] = same4.sum(axis=1) / len(lines)
-        feats[:, FEATURE_INDEX["log_export"]] = self.log_export[lines]
-        feats[:, FEATURE_INDEX["recent_export"]] = self.recent[lines]
-        feats[:, FEATURE_INDEX["gst_only"]] = self.gst_only[lines]
-        feats[:, FEATURE_INDEX["other_line"]] = self.other_line[lines]
-        feats[:, FEATURE_INDEX["query_words"]] = len(query.split())
-        wanted = content_words(query)
-        if wanted:
-            for row, line in enumerate(lines):
-                own = self.line_words[line]
-                found = wanted & own
-                feats[row, FEATURE_INDEX["cover_line"]] = len(found) / len(wanted)
-                feats[row, FEATURE_INDEX["cover_heading"]] = (
-                    len(wanted & (own | self.heading_words[line])) / len(wanted))
-                feats[row, FEATURE_INDEX["line_explained"]] = len(found) / len(own) if own else 0.0
-        for name in RELATIVE:
-            column = feats[:, FEATURE_INDEX[name]]
-            feats[:, FEATURE_INDEX[f"{name}_gap"]] = column.max(initial=0.0) - column
-        return Pool(lines=lines, features=feats,
-                    aliases={int(i): alias_term[int(i)] for i in lines if int(i) in alias_term})
+        strength = feats[:, [F["emb_sim"], F["word_sim"], F["char_sim"]]].max(axis=1)
+        feats[:, F["hs6_support"]] = _best_of_others(of * (len(self.hs6_of) + 1) + self.hs6_id[lines],
+                                                     strength)
+        same_heading = _group_sizes(of * (len(self.heading_of) + 1) + self.heading_id[lines]) - 1
+        feats[:, F["heading_support"]] = same_heading / sizes[of]
+        feats[:, F["log_export"]] = self.log_export[lines]
+        feats[:, F["recent_export"]] = self.recent[lines]
+        feats[:, F["gst_only"]] = self.gst_only[lines]
+        feats[:, F["other_line"]] = self.other_line[lines]
+        feats[:, F["query_words"]] = np.array([len(q.split()) for q in queries])[of]
+        # Coverage: how much of the name a line's words (and its heading's) account for, and
+        # how much of the line the name accounts for.
+        wanted = [content_words(q) for q in queries]
+        n_wanted = np.array([len(w) for w in wanted], dtype=np.int64)
+        known = [(q, self.word_id[w]) for q, words in enumerate(wanted) for w in words
+                 if w in self.word_id]
+        if known:
+            asked = np.zeros((n, len(self.word_id)), dtype=bool)
+            asked[tuple(np.array(known).T)] = True
+            found = self.own_words.count(asked, of, lines)
+            covered = self.cover_words.count(asked, of, lines)
+        else:
+            found = covered = np.zeros(rows, dtype=np.int64)
+        out_of = n_wanted[of]
+        named = out_of > 0
+        own_size = self.own_words.sizes[lines]
+        explained = named & (own_size > 0)
+        feats[named, F["cover_line"]] = found[named] / out_of[named]
+        feats[named, F["cover_heading"]] = covered[named] / out_of[named]
+        feats[explained, F["line_explained"]] = found[explained] / own_size[explained]
+        relative = [F[name] for name in RELATIVE]
+        columns = feats[:, relative]
+        best = np.maximum(np.maximum.reduceat(columns, starts, axis=0), np.float32(0.0))
+        feats[:, [F[f"{name}_gap"] for name in RELATIVE]] = best[of] - columns
+
+        pools = []
+        for q in range(n):
+            own = lines[starts[q]:ends[q]]
+            terms = evidence[q].term if q in evidence else {}
+            pools.append(Pool(lines=own, features=feats[starts[q]:ends[q]],
+                              aliases={i: terms[i] for i in own.tolist() if i in terms}))
+        return pools
+
+
+@dataclass
+class _AliasEvidence:
+    """What a query's aliases lend each line: score, exactness, level and the alias term."""
+
+    score: dict[int, float]
+    exact: dict[int, float]
+    level: dict[int, float]
+    term: dict[int, str]
+
+
+class _WordLists:
+    """Each line's word ids, flat (CSR): counts how many of a query's words a line has."""
+
+    def __init__(self, lists: list[list[int]]) -> None:
+        self.sizes = np.array([len(w) for w in lists], dtype=np.int64)
+        self.starts = np.cumsum(self.sizes) - self.sizes
+        self.ids = np.fromiter(chain.from_iterable(lists), dtype=np.int64, count=int(self.sizes.sum()))
+
+    def count(self, asked: np.ndarray, of: np.ndarray, lines: np.ndarray) -> np.ndarray:
+        """For each row (query ``of``, line ``lines``): how many of the line's words the
+        query asked for (``asked``: queries x word ids)."""
+        sizes = self.sizes[lines]
+        row = np.repeat(np.arange(len(lines)), sizes)
+        offset = np.arange(len(row)) - np.repeat(np.cumsum(sizes) - sizes, sizes)
+        words = self.ids[np.repeat(self.starts[lines], sizes) + offset]
+        return np.bincount(row[asked[of[row], words]], minlength=len(lines))
+
+
+def _group_sizes(keys: np.ndarray) -> np.ndarray:
+    """How many rows share each row's key."""
+    _, inverse, counts = np.unique(keys, return_inverse=True, return_counts=True)
+    return counts[inverse]
+
+
+def _best_of_others(keys: np.ndarray, values: np.ndarray) -> np.ndarray:
+    """For each row, the largest value among the other rows of the same key, and never
+    below 0 (0 when the row is alone): max(0, max over others)."""
+    out = np.zeros(len(values), dtype=values.dtype)
+    if not len(values):
+        return out
+    order = np.lexsort((-values, keys))   # by key, largest value first
+    keys, values = keys[order], values[order]
+    first = np.r_[True, keys[1:] != keys[:-1]]
+    group = np.cumsum(first) - 1
+    heads = np.flatnonzero(first)
+    top = values[heads]
+    size = np.diff(np.r_[heads, len(values)])
+    second = np.where(size > 1, values[np.minimum(heads + 1, len(values) - 1)], values.dtype.type(0))
+    best = np.where(first, second[group], top[group])
+    out[order] = np.maximum(best, values.dtype.type(0))
+    return out

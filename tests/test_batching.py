@@ -1,0 +1,158 @@
+"""classify()'s batch machinery changes no result: the batch computation of the pools'
+features, the background threads, the chunking, the batched lexicon checks."""
+
+from collections import defaultdict
+
+import numpy as np
+import pytest
+from rapidfuzz import fuzz, process
+
+import hsmatch.classify as classify_module
+from hsmatch.retrieve import (
+    ALIAS_MIN_SCORE,
+    ALIAS_TOP,
+    FEATURE_INDEX,
+    FEATURES,
+    RANK_CAP,
+    RELATIVE,
+    _top,
+    _top_rows,
+)
+from hsmatch.text import content_query, content_words, normalize
+
+NAMES = ["Basmati rice", "Haldi", "Agra Petha", "Tourism", "Marine products", "IT services",
+         "Kesar mango", "Pickles & Petha", "Basmati rice, Tourism", "rice", "turmeric powder",
+         "Coconut & coconut products", "petha", "mango pulp", "Frozen shrimps", "Handicrafts",
+         "10063020", "", None, "Chikankari", "basmati", "rice rice", "of the", "xyz qqq"]
+
+
+def _names(n):
+    """n varied names: the list above and made-up variants of it."""
+    words = [w for name in NAMES if isinstance(name, str) for w in name.split()]
+    rng = np.random.default_rng(0)
+    out = list(NAMES)
+    while len(out) < n:
+        out.append(" ".join(rng.choice(words, rng.integers(1, 4))))
+    return out
+
+
+def _reference_pool(retriever, query, matrices, alias_row, tops):
+    """A pool built one query at a time, plainly (how the batch computation must come out)."""
+    alias_score, alias_exact, alias_level, alias_term = defaultdict(float), {}, {}, {}
+    if alias_row.size:
+        for a in _top(alias_row, ALIAS_TOP):
+            score = float(alias_row[a]) / 100.0
+            if score * 100 < ALIAS_MIN_SCORE:
+                break
+            for line in retriever.alias_lines[a]:
+                line = int(line)
+                if score > alias_score[line]:
+                    alias_score[line] = score
+                    alias_exact[line] = float(retriever.alias_norms[a] == query)
+                    alias_level[line] = retriever.alias_level[a]
+                    alias_term[line] = retriever.aliases[a].term
+    lines = np.array(list(dict.fromkeys([*(int(i) for t in tops for i in t), *alias_score])))
+    F = FEATURE_INDEX
+    feats = np.zeros((len(lines), len(FEATURES)), dtype=np.float32)
+    for name, matrix, top in zip(("word", "emb", "char"), matrices, tops, strict=True):
+        ranks = np.full(len(matrix), RANK_CAP, dtype=np.float32)
+        ranks[top] = np.arange(len(top), dtype=np.float32)
+        feats[:, F[f"{name}_sim"]] = matrix[lines]
+        feats[:, F[f"{name}_gap"]] = matrix[top[0]] - matrix[lines]
+        feats[:, F[f"{name}_rank"]] = np.log1p(ranks[lines])
+    feats[:, F["alias_score"]] = [alias_score.get(int(i), 0.0) for i in lines]
+    feats[:, F["alias_exact"]] = [alias_exact.get(int(i), 0.0) for i in lines]
+    feats[:, F["alias_level"]] = [alias_level.get(int(i), 0.0) for i in lines]
+    strength = feats[:, [F["emb_sim"], F["word_sim"], F["char_sim"]]].max(axis=1)
+    hs6, heading = retriever.hs6_of[lines], retriever.heading_of[lines]
+    same6, same4 = hs6[:, None] == hs6[None, :], heading[:, None] == heading[None, :]
+    np.fill_diagonal(same6, False)
+    np.fill_diagonal(same4, False)
+    feats[:, F["hs6_support"]] = np.where(same6, strength[None, :], 0.0).max(axis=1)
+    feats[:, F["heading_support"]] = same4.sum(axis=1) / len(lines)
+    feats[:, F["log_export"]] = retriever.log_export[lines]
+    feats[:, F["recent_export"]] = retriever.recent[lines]
+    feats[:, F["gst_only"]] = retriever.gst_only[lines]
+    feats[:, F["other_line"]] = retriever.other_line[lines]
+    feats[:, F["query_words"]] = len(query.split())
+    wanted = content_words(query)
+    if wanted:
+        for row, line in enumerate(lines):
+            own = retriever.line_words[line]
+            feats[row, F["cover_line"]] = len(wanted & own) / len(wanted)
+            feats[row, F["cover_heading"]] = (len(wanted & (own | retriever.heading_words[line]))
+                                              / len(wanted))
+            feats[row, F["line_explained"]] = len(wanted & own) / len(own) if own else 0.0
+    for name in RELATIVE:
+        column = feats[:, F[name]]
+        feats[:, F[f"{name}_gap"]] = column.max(initial=0.0) - column
+    return lines, feats, {int(i): alias_term[int(i)] for i in lines if int(i) in alias_term}
+
+
+def test_batch_features_equal_the_plain_computation(classifier):
+    retriever = classifier.goods
+    queries = [content_query(normalize(n)) for n in _names(80) if isinstance(n, str)]
+    queries = [q for q in dict.fromkeys(queries) if q] + list(retriever.alias_norms)
+    vectors = classifier.index.embedder.encode(queries)
+    pools = retriever.pools(queries, vectors)
+    matrices = retriever.similarities(queries, vectors)
+    alias = retriever.alias_scores(queries)
+    tops = [_top_rows(m, RANK_CAP) for m in matrices]
+    assert (alias >= ALIAS_MIN_SCORE).any(axis=1).sum() > 10  # the alias path is exercised
+    for q, (query, pool) in enumerate(zip(queries, pools, strict=True)):
+        lines, feats, aliases = _reference_pool(retriever, query, [m[q] for m in matrices],
+                                                alias[q], [t[q] for t in tops])
+        np.testing.assert_array_equal(pool.lines, lines)
+        assert pool.features.dtype == feats.dtype
+        np.testing.assert_array_equal(pool.features, feats)
+        assert list(pool.aliases.items()) == list(aliases.items())
+
+
+def test_background_threads_and_chunks_change_no_result(classifier, monkeypatch):
+    names = _names(150)
+    monkeypatch.setattr(classify_module, "BATCH", 16)
+    monkeypatch.setattr(classify_module, "EMBED_AHEAD", 3)
+    monkeypatch.setattr(classify_module, "RAPIDFUZZ_AHEAD", 2)
+    monkeypatch.setattr(classify_module, "BACKGROUND_MIN", 10**9)
+    inline = [m.to_dict() for m in classifier.classify(names)]
+    inline_pools = classifier.goods_pools([n for n in names if isinstance(n, str)])
+    monkeypatch.setattr(classify_module, "BACKGROUND_MIN", 1)
+    assert [m.to_dict() for m in classifier.classify(names)] == inline
+    for a, b in zip(classifier.goods_pools([n for n in names if isinstance(n, str)]), inline_pools,
+                    strict=True):
+        assert (a is None) == (b is None)
+        if a is not None and b is not None:
+            assert a[0] == b[0]
+            np.testing.assert_array_equal(a[1].features, b[1].features)
+            np.testing.assert_array_equal(a[1].scores, b[1].scores)
+
+
+def test_an_error_in_the_background_reaches_the_caller(classifier, monkeypatch):
+    monkeypatch.setattr(classify_module, "BACKGROUND_MIN", 1)
+
+    def broken(queries):
+        raise RuntimeError("alias scoring failed")
+
+    monkeypatch.setattr(classifier.goods, "alias_scores", broken)
+    with pytest.raises(RuntimeError, match="alias scoring failed"):
+        classifier.classify(["Basmati rice", "Haldi"])
+
+
+def test_lexicon_checks_in_one_call_equal_the_best_match(classifier):
+    texts = [normalize(n) for n in _names(60) if isinstance(n, str)]
+    texts += [normalize(e.term) for e in classifier.lexicon.entries][:40]
+    near = classifier._near_lexicon(texts)
+    for text, is_near in zip(texts, near, strict=True):
+        best = process.extractOne(text, classifier._all_norms, scorer=fuzz.token_sort_ratio)
+        assert is_near == (best is not None and best[1] >= classify_module.LEXICON_NO_SPLIT_SCORE)
+    assert near.any() and not near.all()
+
+
+def test_repeated_texts_are_scored_once_with_the_same_rows(classifier):
+    texts = ["rice", "haldi", "rice", "marine products", "haldi", "rice"]
+    alias = classifier.goods.alias_scores(texts)
+    kind = classifier.lexicon_kind_scores(texts)
+    for i, text in enumerate(texts):
+        np.testing.assert_array_equal(alias[i], classifier.goods.alias_scores([text])[0])
+        np.testing.assert_array_equal(kind[i], classifier.lexicon_kind_scores([text])[0])
+    assert alias.dtype == np.float32 and kind.dtype == np.float32
