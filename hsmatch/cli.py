@@ -324,13 +324,18 @@ def synth_exports(ctx: click.Context, out_path: str, seed: int, exports: str | N
                    "Default: districts/district_sector_exports_fy2025.csv in the data folder.")
 @click.option("--out", "out_dir", type=click.Path(file_okay=False), default="out/score",
               show_default=True, help="Folder for the tables and report.html.")
+@click.option("--reviews", "reviews_db", type=click.Path(dir_okay=False), default=None,
+              help="Review store (SQLite): reviewers' corrections override the classifier, and "
+                   "this run's flags are synced into it (made if missing).")
 @click.pass_context
-def score(ctx: click.Context, products_path: str | None, exports_path: str | None, out_dir: str) -> None:
+def score(ctx: click.Context, products_path: str | None, exports_path: str | None, out_dir: str,
+          reviews_db: str | None) -> None:
     """Score every district's listed products against its exports; write tables and a report.
 
     \b
     Examples:
       hsmatch score --out out/score
+      hsmatch score --out out/score --reviews out/reviews.sqlite
       hsmatch synth-exports --out out/hs8.parquet
       hsmatch score --exports out/hs8.parquet --out out/score_hs8
     """
@@ -343,8 +348,14 @@ def score(ctx: click.Context, products_path: str | None, exports_path: str | Non
     exports = read_district_exports(_district_file(ctx, exports_path,
                                                    "district_sector_exports_fy2025.csv"),
                                     strict=False, check_codes=False)
+    store = None
+    if reviews_db:
+        from hsmatch.review import ReviewStore
+
+        store = ReviewStore(reviews_db, data_dir=ctx.obj["data_dir"])
+    overrides = store.overrides() if store else None
     result = score_districts(lists, exports, classifier=_classifier(ctx), progress=True,
-                             data_dir=ctx.obj["data_dir"])
+                             overrides=overrides, data_dir=ctx.obj["data_dir"])
     written = write_outputs(result, out_dir)
     counts = result.districts["alignment"].value_counts().to_dict()
     click.echo(f"scored {len(result.districts)} district lists ({result.meta['data_level']} data, "
@@ -352,6 +363,182 @@ def score(ctx: click.Context, products_path: str | None, exports_path: str | Non
                + ", ".join(f"{k} {v}" for k, v in counts.items()))
     click.echo(f"{len(result.flags)} flags, {len(result.recommendations)} recommendations; "
                f"report: {written['report']}")
+    if store is not None:
+        synced = store.sync_flags(result.flags, source=str(written["flags"]),
+                                  lists=result.meta["lists"])
+        click.echo(f"{len(overrides or {})} reviewers' correction(s) applied; flags synced into "
+                   f"{store.path}: {synced}")
+
+
+# --- Reviewing flags: the review store, its web page, the CSV round trip ------------------
+
+_db_option = click.option(
+    "--db", "db_path", type=click.Path(dir_okay=False), envvar="HSMATCH_REVIEWS",
+    default="out/reviews.sqlite", show_default=True,
+    help="The review store (SQLite). Also set by HSMATCH_REVIEWS.")
+
+
+def _filter_options(command: Any) -> Any:
+    from hsmatch.flags import FLAG_TYPES
+    from hsmatch.review import STATUSES
+
+    for option in reversed([
+        click.option("--status", type=click.Choice(STATUSES), default=None, help="Only this status."),
+        click.option("--flag-type", "flag_type", type=click.Choice(list(FLAG_TYPES)), default=None,
+                     help="Only this flag type."),
+        click.option("--state", default=None, help="Only this state (as in the list)."),
+        click.option("--district", default=None, help="Only this district (as in the list)."),
+        click.option("--list", "list_name", default=None, help="Only this list."),
+    ]):
+        command = option(command)
+    return command
+
+
+def _store(ctx: click.Context, db_path: str, *, create: bool = False) -> Any:
+    from hsmatch.review import ReviewStore
+
+    return ReviewStore(db_path, data_dir=ctx.obj["data_dir"], create=create)
+
+
+@cli.group()
+def review() -> None:
+    """Review flags: a persistent queue, decisions, a local web page and a CSV round trip.
+
+    \b
+    Examples:
+      hsmatch review sync --flags out/score/flags.csv
+      hsmatch review serve
+      hsmatch review export --out queue.csv --status open
+      hsmatch review import queue.csv
+      hsmatch review to-training
+    """
+
+
+@review.command("sync")
+@click.option("--flags", "flags_path", type=click.Path(dir_okay=False), default="out/score/flags.csv",
+              show_default=True, help="flags.csv of a scoring run.")
+@_db_option
+@click.pass_context
+def review_sync(ctx: click.Context, flags_path: str, db_path: str) -> None:
+    """Import a scoring run's flags into the review store (made if missing).
+
+    New flags join the queue, flags seen before keep their decisions, and flags of the
+    run's lists that it no longer raises are marked resolved (never deleted).
+
+    Example: hsmatch review sync --flags out/score/flags.csv
+    """
+    store = _store(ctx, db_path, create=True)
+    click.echo(f"{store.path}: {store.sync_flags(flags_path)}")
+
+
+@review.command("export")
+@click.option("--out", "out_path", type=click.Path(dir_okay=False), required=True,
+              help="CSV to write (UTF-8 with a byte-order mark, for spreadsheets).")
+@_filter_options
+@_db_option
+@click.pass_context
+def review_export(ctx: click.Context, out_path: str, db_path: str, status: str | None,
+                  flag_type: str | None, state: str | None, district: str | None,
+                  list_name: str | None) -> None:
+    """Write the review queue as a CSV for a spreadsheet.
+
+    Fill the columns action (accept, reject, correct, note, reopen), kind and codes (for a
+    correction), note and reviewer, then read it back with `hsmatch review import`. Keep
+    the codes column as text so that leading zeros survive.
+
+    Example: hsmatch review export --out queue.csv --status open --state "Uttar Pradesh"
+    """
+    store = _store(ctx, db_path)
+    n = store.export_csv(out_path, status=status, flag_type=flag_type, state=state,
+                         district=district, list=list_name)
+    click.echo(f"wrote {n:,} flags to {out_path}")
+
+
+@review.command("import")
+@click.argument("csv_path", type=click.Path(dir_okay=False))
+@_db_option
+@click.pass_context
+def review_import(ctx: click.Context, csv_path: str, db_path: str) -> None:
+    """Read decisions back from a CSV made by `hsmatch review export`.
+
+    Every row is checked; a row with an unknown flag id, an invalid code or no reviewer
+    is reported with its line, and the valid rows are saved all the same (each on its
+    own). Rows without an action are skipped; importing the same file twice adds nothing.
+    Exits with status 1 when any row had an error.
+
+    Example: hsmatch review import queue.csv
+    """
+    store = _store(ctx, db_path)
+    report = store.import_csv(csv_path)
+    click.echo(str(report))
+    for error in report.errors:
+        click.secho(f"  {error}", fg="red", err=True)
+    if report.errors:
+        ctx.exit(1)
+
+
+@review.command("serve")
+@click.option("--host", default="127.0.0.1", show_default=True,
+              help="Address to listen on. The page has no login: keep it on 127.0.0.1.")
+@click.option("--port", default=8765, show_default=True, type=click.IntRange(0, 65535),
+              help="Port (0 picks a free one).")
+@_db_option
+@click.pass_context
+def review_serve(ctx: click.Context, host: str, port: int, db_path: str) -> None:
+    """Serve the review page: the queue with filters, each flag's evidence, decision buttons.
+
+    Keys on a flag: a accept, r reject, c code, n note, j/k next/previous, q queue.
+    Stop with Ctrl+C.
+
+    Example: hsmatch review serve --port 8765
+    """
+    from hsmatch.review_web import serve
+
+    store = _store(ctx, db_path)
+    store.known  # noqa: B018 - load the nomenclature now, not on the first correction
+    serve(store, host, port, ready=lambda server: click.echo(
+        f"reviewing {store.path} at {server.url} (Ctrl+C stops)"))
+
+
+@review.command("to-training")
+@click.option("--out", "out_path", type=click.Path(dir_okay=False), default=None,
+              help="Pairs file to write. Default: training_data/reviewed/corrections.csv "
+                   "(HSMATCH_TRAINING_DATA moves training_data).")
+@_db_option
+@click.pass_context
+def review_to_training(ctx: click.Context, out_path: str | None, db_path: str) -> None:
+    """Write reviewers' corrections as training pairs for `hsmatch train`.
+
+    One pair per corrected product name (its latest correction): text, kind, codes,
+    family ("review:" + the name) and reason (who, which flag, the note). The file is
+    rewritten from the store each time.
+
+    Example: hsmatch review to-training && hsmatch train
+    """
+    path, n = _store(ctx, db_path).to_training(out_path)
+    click.echo(f"wrote {n} reviewed pair(s) to {path}; `hsmatch train` now uses them")
+
+
+@review.command("history")
+@click.argument("flag_id")
+@_db_option
+@click.pass_context
+def review_history(ctx: click.Context, flag_id: str, db_path: str) -> None:
+    """Show one flag, its status and every decision on it.
+
+    Example: hsmatch review history F2e3afaacae18
+    """
+    store = _store(ctx, db_path)
+    flag = store.flag(flag_id)
+    if flag is None:
+        raise InputError(f"no flag {flag_id!r} in {store.path}")
+    click.echo(f"{flag_id} {flag['flag_type']} [{flag['status']}] {flag['state']} / "
+               f"{flag['district']} ({flag['list']})")
+    click.echo(f"  {flag['message']}")
+    for d in store.history(flag_id):
+        codes = f" {d.kind} {' '.join(d.codes)}" if d.action == "correct" else ""
+        note = f": {d.note}" if d.note else ""
+        click.echo(f"  {d.decided_at}  {d.reviewer}  {d.action}{codes}{note}  ({d.source})")
 
 
 def main() -> None:

@@ -57,7 +57,9 @@ def family_split(family: str, test_share: float = TEST_SHARE) -> str:
     return "test" if bucket < test_share else "train"
 
 
-def _check(kind: str, codes: list[str], known: Container[str] | None, where: str) -> None:
+def check_label(kind: str, codes: list[str], known: Container[str] | None, where: str) -> None:
+    """Check that ``codes`` fit ``kind`` (and exist in ``known``); raise :class:`DataError`
+    naming ``where`` otherwise. The review store checks corrections with the same rules."""
     if kind not in KINDS:
         raise DataError(f"{where}: kind {kind!r} is not one of {KINDS}")
     if kind == "unknown":
@@ -110,7 +112,7 @@ def load_pairs(folder: str | os.PathLike[str] | None = None,
                 codes = split_codes(row["codes"], where=where)
             except CodeError as exc:
                 raise DataError(str(exc)) from exc
-            _check(row["kind"], codes, known, where)
+            check_label(row["kind"], codes, known, where)
             pair = Pair(text, row["kind"], tuple(codes), row["family"], row["reason"], where)
             key = normalize(text)
             previous = pairs.get(key)
