@@ -22,13 +22,15 @@ import numpy as np
 from rapidfuzz import fuzz, process
 
 from hsmatch.errors import InputError, ModelError
+from hsmatch.fuzzy import FuzzyIndex
 from hsmatch.index import Index, build_index, load_index
 from hsmatch.kind import KINDS, KindModel, meta_features
 from hsmatch.lexicon import Lexicon, LexiconEntry, load_lexicon
 from hsmatch.ranker import HeuristicRanker, Ranker
-from hsmatch.retrieve import EVIDENCE, FEATURE_INDEX, GoodsRetriever, Pool, unique_texts
+from hsmatch.retrieve import EVIDENCE, FEATURE_INDEX, GoodsRetriever, Pool
 from hsmatch.text import (
     content_query,
+    content_words,
     display_text,
     normalize,
     problem_with,
@@ -132,6 +134,7 @@ class Classifier:
         self.goods = GoodsRetriever(index, lexicon)
         self._kind_entries: list[LexiconEntry] = [e for e in lexicon.entries if e.kind != "goods"]
         self._kind_norms = [e.norm for e in self._kind_entries]
+        self._kind_index = FuzzyIndex(self._kind_norms, index.char_vectorizer)
         self._is_broad = np.array([e.kind == "broad" for e in self._kind_entries], dtype=bool)
         self._all_norms = [e.norm for e in lexicon.entries]
         self._group_text = dict(zip(index.groups.codes, index.groups.texts, strict=True))
@@ -152,12 +155,15 @@ class Classifier:
         except ModelError as exc:
             if not build_if_missing or "no built index" not in str(exc):
                 raise
-            log.warning("no built index yet; building it once (a few minutes)")
+            log.warning("no built index yet; building it once (about half a minute)")
             build_index(data_dir_path=data_dir, models_path=models_dir, progress=progress)
             index = load_index(data_dir_path=data_dir, models_path=models_dir)
         known = _KnownCodes(index)
-        lexicon = load_lexicon(training_dir, known)
         from hsmatch.learned_ranker import load_ranker, ranker_dir
+        from hsmatch.trainset import load_pairs
+
+        # Every labelled name (the team's pairs and reviewers' corrections) is known by name.
+        lexicon = load_lexicon(training_dir, known).with_pairs(load_pairs(training_dir, known))
 
         return cls(index, lexicon, load_ranker(models_dir), KindModel.load(ranker_dir(models_dir)))
 
@@ -256,9 +262,7 @@ class Classifier:
         """(n x lexicon) WRatio scores of each text against broad and service terms."""
         if not self._kind_norms or not norms:
             return np.zeros((len(norms), len(self._kind_norms)), dtype=np.float32)
-        unique, where = unique_texts(norms)  # a repeated text is scored once
-        scores = process.cdist(unique, self._kind_norms, scorer=fuzz.WRatio, workers=-1)
-        return scores if where is None else scores[where]
+        return self._kind_index.scores(norms)
 
     def _route(self, norm: str, row: np.ndarray) -> str:
         """Without a trained kind model: the lexicon decides, else services words, else goods."""
@@ -434,16 +438,28 @@ class Classifier:
         return Match(part, "goods", top.code, confidence, candidates,
                      f"matched on {why}{note}", query=query)
 
-    def _lexicon_hits(self, row: np.ndarray, kind: str, limit: int = 3) -> list[tuple[LexiconEntry, float]]:
-        hits = [(self._kind_entries[j], float(row[j])) for j in np.argsort(-row)
-                if self._kind_entries[j].kind == kind and row[j] >= LEXICON_KIND_SCORE - 10]
-        return hits[:limit]
+    def _lexicon_hits(self, row: np.ndarray, kind: str, norm: str,
+                      limit: int = 3) -> list[tuple[LexiconEntry, float]]:
+        """The nearest lexicon terms of ``kind``. A term must share a meaningful word with
+        the name: WRatio's partial matching finds "cotton based products" close to
+        "potato based products" through their filler words alone."""
+        words = content_words(norm)
+        hits = []
+        for j in np.argsort(-row):
+            if row[j] < LEXICON_KIND_SCORE - 10:
+                break
+            entry = self._kind_entries[j]
+            if entry.kind == kind and (not words or words & content_words(entry.norm)):
+                hits.append((entry, float(row[j])))
+                if len(hits) == limit:
+                    break
+        return hits
 
     def _broad_match(self, part: str, norm: str, row: np.ndarray, k: int,
                      pool: tuple[str, Pool] | None, p_broad: float | None) -> Match:
         """A broad category: the chapters/headings of the nearest lexicon category, or, when
         no category is near, the headings the goods candidates fall under."""
-        hits = self._lexicon_hits(row, "broad", limit=1)
+        hits = self._lexicon_hits(row, "broad", norm, limit=1)
         if hits:
             entry, score = hits[0]
             candidates = [Candidate(code, self._group_text.get(code, ""), len(code),
@@ -479,7 +495,7 @@ class Classifier:
 
     def _service_match(self, part: str, norm: str, row: np.ndarray, k: int,
                        p_service: float | None) -> Match:
-        hits = self._lexicon_hits(row, "service")
+        hits = self._lexicon_hits(row, "service", norm)
         candidates: list[Candidate] = []
         seen: set[str] = set()
         for entry, score in hits:

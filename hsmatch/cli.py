@@ -165,12 +165,13 @@ def evaluate(ctx: click.Context, out_dir: str | None) -> None:
     from hsmatch.classify import _KnownCodes
     from hsmatch.evaluate import evaluate as run_evaluate
     from hsmatch.evaluate import markdown_report, write_reports
+    from hsmatch.lexicon import load_lexicon
     from hsmatch.paths import models_dir
     from hsmatch.trainset import load_pairs
 
     classifier = _classifier(ctx)
     pairs = load_pairs(None, _KnownCodes(classifier.index))
-    results = run_evaluate(classifier, pairs)
+    results = run_evaluate(classifier, pairs, load_lexicon(None, _KnownCodes(classifier.index)))
     md, js = write_reports(results, out_dir or models_dir(ctx.obj["models_dir"]) / "ranker")
     click.echo(markdown_report(results))
     click.echo(f"wrote {md} and {js}")

@@ -3,9 +3,10 @@
 - ``aliases/*.csv`` (alias, codes, family, note): trade, GI and vernacular names of goods;
 - ``broad_categories.csv`` (category, codes, family, note): broad categories and the
   chapters/headings they cover;
-- ``services.csv`` (term, codes, family, note): services and their SAC codes;
-- ``reviewed/*.csv`` (text, kind, codes, family, reason): reviewers' corrections, which
-  join the knowledge base as names of their kind, so a correction takes effect at once.
+- ``services.csv`` (term, codes, family, note): services and their SAC codes.
+
+Labelled pairs (``pairs/*.csv`` and reviewers' corrections in ``reviewed/*.csv``) join it
+through :meth:`Lexicon.with_pairs`, so a labelled name, or a correction, is known at once.
 
 Every code is checked against the nomenclature when one is given, naming the file and
 line of anything that does not exist.
@@ -19,11 +20,15 @@ import os
 from collections.abc import Container, Iterable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from hsmatch.codes import split_codes
 from hsmatch.errors import CodeError, DataError
 from hsmatch.paths import training_data_dir
 from hsmatch.text import normalize
+
+if TYPE_CHECKING:
+    from hsmatch.trainset import Pair
 
 KINDS = ("goods", "broad", "service")
 
@@ -51,6 +56,22 @@ class Lexicon:
         drop = set(families)
         return Lexicon(tuple(e for e in self.entries if e.family not in drop),
                        f"{self.sha256}-minus-{len(drop)}")
+
+    def with_pairs(self, pairs: Iterable[Pair]) -> Lexicon:
+        """The lexicon plus labelled names: each goods, broad or service pair (the team's,
+        and reviewers' corrections) becomes an entry of its kind, so a name that has been
+        labelled once is known by name. Evaluation adds only training-split pairs."""
+        seen = {(e.norm, e.codes, e.kind) for e in self.entries}
+        added: list[LexiconEntry] = []
+        digest = hashlib.sha256(self.sha256.encode())
+        for pair in pairs:
+            key = (normalize(pair.text), pair.codes, pair.kind)
+            if pair.kind not in KINDS or not pair.codes or key in seen:
+                continue
+            seen.add(key)
+            digest.update(f"{pair.source}|{pair.text}|{' '.join(pair.codes)}".encode())
+            added.append(LexiconEntry(pair.text, key[0], pair.codes, pair.kind, pair.family, pair.source))
+        return Lexicon(self.entries + tuple(added), digest.hexdigest())
 
     def __len__(self) -> int:
         return len(self.entries)
@@ -122,28 +143,4 @@ def load_lexicon(folder: str | os.PathLike[str] | None = None,
         digest.update(path.name.encode())
         digest.update(path.read_bytes())
         entries.extend(_read_entries(path, column, kind, known))
-    for path in sorted((root / "reviewed").glob("*.csv")):
-        digest.update(path.name.encode())
-        digest.update(path.read_bytes())
-        entries.extend(_reviewed_entries(path, known))
     return Lexicon(tuple(entries), digest.hexdigest())
-
-
-def _reviewed_entries(path: Path, known: Container[str] | None) -> list[LexiconEntry]:
-    """Reviewers' corrections as lexicon entries (goods, broad and service rows)."""
-    entries = []
-    for line, row in enumerate(read_rows(path), start=2):
-        kind = row.get("kind", "")
-        if kind not in KINDS:
-            continue  # "unknown" corrections say what a name is not; they add no name
-        where = f"reviewed/{path.name} line {line}"
-        try:
-            codes = split_codes(row.get("codes", ""), where=where)
-        except CodeError as exc:
-            raise DataError(str(exc)) from exc
-        for code in codes:
-            _check_code(code, kind, known, where)
-        if row.get("text") and codes:
-            entries.append(LexiconEntry(row["text"], normalize(row["text"]), tuple(codes), kind,
-                                        row.get("family", ""), where))
-    return entries

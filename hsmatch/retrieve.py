@@ -16,8 +16,8 @@ from dataclasses import dataclass
 from itertools import chain
 
 import numpy as np
-from rapidfuzz import fuzz, process
 
+from hsmatch.fuzzy import FuzzyIndex
 from hsmatch.index import Index
 from hsmatch.lexicon import Lexicon, LexiconEntry
 from hsmatch.text import content_words
@@ -61,16 +61,6 @@ class Pool:
     scores: np.ndarray | None = None  # the ranker's, once scored
 
 
-def unique_texts(texts: Sequence[str]) -> tuple[list[str], np.ndarray | None]:
-    """The distinct texts in first-seen order, and where each text is among them (None
-    when all are distinct): ``scores(unique)[where]`` is ``scores(texts)`` row by row."""
-    position: dict[str, int] = {}
-    where = [position.setdefault(t, len(position)) for t in texts]
-    if len(position) == len(where):
-        return list(texts), None
-    return list(position), np.array(where, dtype=np.intp)
-
-
 def _top(row: np.ndarray, k: int) -> np.ndarray:
     k = min(k, row.shape[0])
     part = np.argpartition(-row, k - 1)[:k]
@@ -94,6 +84,7 @@ class GoodsRetriever:
         self.position = {c: i for i, c in enumerate(codes)}
         self.aliases: list[LexiconEntry] = lexicon.of_kind("goods")
         self.alias_norms = [a.norm for a in self.aliases]
+        self.alias_index = FuzzyIndex(self.alias_norms, index.char_vectorizer)
         # Each alias lends its score to the lines its codes cover, finest first.
         self.alias_lines: list[np.ndarray] = []
         self.alias_level: list[float] = []
@@ -158,11 +149,7 @@ class GoodsRetriever:
         if not self.aliases:
             return np.zeros((len(queries), 0), dtype=np.float32)
         # Scores under ALIAS_MIN_SCORE are never used; the cut-off lets rapidfuzz skip them.
-        # A repeated query is scored once (each pair's score depends on that pair alone).
-        unique, where = unique_texts(queries)
-        scores = process.cdist(unique, self.alias_norms, scorer=fuzz.WRatio, dtype=np.uint8,
-                               score_cutoff=ALIAS_MIN_SCORE, workers=-1).astype(np.float32)
-        return scores if where is None else scores[where]
+        return self.alias_index.scores(queries, cutoff=ALIAS_MIN_SCORE)
 
     def pools(self, queries: Sequence[str], vectors: np.ndarray,
               alias: np.ndarray | Future[np.ndarray] | None = None,

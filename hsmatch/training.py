@@ -17,6 +17,7 @@ import numpy as np
 from hsmatch.evaluate import HEADLINE, evaluate, write_reports
 from hsmatch.kind import fit_kind_model
 from hsmatch.learned_ranker import ranker_dir, ranker_manifest, train_ranker, training_set
+from hsmatch.lexicon import Lexicon, load_lexicon
 from hsmatch.text import normalize
 from hsmatch.trainset import Pair, load_pairs, pairs_hash
 
@@ -29,11 +30,12 @@ log = logging.getLogger(__name__)
 
 @dataclass
 class PairViews:
-    """What the engine sees of each training pair, twice: once with the whole knowledge
-    base, and once with the aliases and lexicon terms of the pair's own family removed.
+    """What the engine sees of each training pair, twice: once with the knowledge base
+    less the pair's own labelled name, and once less everything of the pair's family.
 
-    The first teaches the models to trust a known name; the second teaches them what an
-    unheard-of name looks like, which is what most district entries are.
+    The first is a new name of a known product (the aliases and the family's other names
+    still speak); the second an unheard-of product. Leaving the pair's own name in would
+    teach the ranker that every name is found exactly, which a new list's names are not.
     """
 
     pairs: list[Pair]
@@ -43,13 +45,24 @@ class PairViews:
 
 
 def pair_views(classifier: Classifier, pairs: Sequence[Pair], folds: int = 5) -> PairViews:
-    """Both views of every pair; families are removed a fold at a time (cheap, and a
-    family never sees its own entries in the second view)."""
-    fold_of = {f: int(hashlib.sha256(f.encode()).hexdigest()[:8], 16) % folds
-               for f in {p.family for p in pairs}}
-    parts = [(classifier, list(pairs))]
-    for fold in range(folds):
-        members = [p for p in pairs if fold_of[p.family] == fold]
+    """Both views of every pair, made a fold at a time (cheap):
+
+    - known product, new name: the knowledge base without the pair's own labelled name
+      (its family's aliases and other names stay), as a held-out name of a known product;
+    - unknown product: without anything of the pair's family.
+    """
+    def fold(key: str) -> int:
+        return int(hashlib.sha256(key.encode()).hexdigest()[:8], 16) % folds
+
+    parts = []
+    for number in range(folds):
+        members = [p for p in pairs if fold(p.source) == number]
+        own = {p.source for p in members}
+        kept = Lexicon(tuple(e for e in classifier.lexicon.entries if e.source not in own),
+                       f"{classifier.lexicon.sha256}-names-{number}")
+        parts.append((classifier.with_lexicon(kept), members))
+    for number in range(folds):
+        members = [p for p in pairs if fold(p.family) == number]
         dropped = classifier.lexicon.without_families({p.family for p in members})
         parts.append((classifier.with_lexicon(dropped), members))
     views = PairViews([], [], [], np.zeros((0, 9)))
@@ -73,10 +86,14 @@ def train(*, models_path: str | os.PathLike[str] | None = None,
     every pair (``use="all"``), save them under models/ranker and, on the split, evaluate."""
     from hsmatch.classify import Classifier, _KnownCodes
 
-    classifier = Classifier.load(models_dir=models_path, data_dir=data_dir, training_dir=training_dir)
-    pairs = load_pairs(training_dir, _KnownCodes(classifier.index))
+    loaded = Classifier.load(models_dir=models_path, data_dir=data_dir, training_dir=training_dir)
+    known = _KnownCodes(loaded.index)
+    pairs = load_pairs(training_dir, known)
     chosen = [p for p in pairs if use == "all" or p.split == "train"]
     log.info("training on %d of %d pairs (%s)", len(chosen), len(pairs), use)
+    # The knowledge base knows the training pairs by name, never the held-out ones.
+    base = load_lexicon(training_dir, known)
+    classifier = loaded.with_lexicon(base.with_pairs(chosen))
     views = pair_views(classifier, chosen)
     data = training_set(classifier.index.goods.codes, views.pairs, views.pools)
     ranker, stats = train_ranker(data, kind=kind, seed=seed)
@@ -96,7 +113,7 @@ def train(*, models_path: str | os.PathLike[str] | None = None,
     classifier = Classifier(classifier.index, classifier.lexicon, ranker, kind_model)
     results: dict[str, Any] = {"training": stats}
     if run_evaluation and use != "all":
-        results = {**evaluate(classifier, pairs), "training": stats}
+        results = {**evaluate(classifier, pairs, base), "training": stats}
         write_reports(results, folder)
     write_model_card(folder, manifest, results)
     return results

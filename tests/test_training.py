@@ -117,3 +117,20 @@ def test_a_correction_changes_the_answer_after_retraining(workspace, ref_data):
     train(models_path=models, data_dir=ref_data, training_dir=training, run_evaluation=False)
     after = Classifier.load(models_dir=models, data_dir=ref_data, training_dir=training).classify(name)
     assert after.candidates[0].code == wanted != before.candidates[0].code
+
+
+def test_labelled_pairs_join_the_knowledge_base_by_name(training_dir):
+    from hsmatch.lexicon import load_lexicon
+    from hsmatch.text import normalize
+
+    base = load_lexicon(training_dir)
+    pairs = load_pairs(training_dir)
+    richer = base.with_pairs(pairs)
+    added = {e.norm: e for e in richer.entries[len(base.entries):]}
+    assert normalize("Pusa basmati chawal") in added
+    assert added[normalize("Pusa basmati chawal")].codes == ("10063020",)
+    # Non-products name nothing; a pair already in the lexicon is not added twice.
+    assert normalize("Not applicable") not in added
+    assert len(richer.with_pairs(pairs).entries) == len(richer.entries)
+    # Held-out evaluation removes a family's pairs with its aliases.
+    assert all(e.family != "rice" for e in richer.without_families({"rice"}).entries)

@@ -1,0 +1,64 @@
+"""Fuzzy name matching that scales with the knowledge base.
+
+rapidfuzz's WRatio scores a name against every term; with thousands of labelled names
+that dominates classify(). A character n-gram TF-IDF cosine (one sparse product for a
+whole batch) shortlists the terms that share the most character n-grams with a name,
+and WRatio scores only those. A term off the shortlist shares few n-grams with the name,
+so WRatio would rarely have scored it high; it gets 0.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+from rapidfuzz import fuzz, process
+
+from hsmatch.tfidf import Tfidf
+
+# Terms scored exactly per name; below this many terms everything is scored.
+SHORTLIST = 48
+
+
+class FuzzyIndex:
+    """WRatio scores (0-100) of names against a fixed list of normalised terms."""
+
+    def __init__(self, terms: Sequence[str], char_vectorizer: Tfidf, shortlist: int = SHORTLIST) -> None:
+        self.terms = list(terms)
+        self.shortlist = shortlist
+        self._vectorizer = char_vectorizer
+        self._terms_t = char_vectorizer.transform(self.terms).T.tocsr() if self.terms else None
+
+    def __len__(self) -> int:
+        return len(self.terms)
+
+    def scores(self, names: Sequence[str], cutoff: float = 0.0) -> np.ndarray:
+        """(n_names x n_terms) float32 scores; scores under ``cutoff`` are 0."""
+        out = np.zeros((len(names), len(self.terms)), dtype=np.float32)
+        if not self.terms or not names:
+            return out
+        unique, where = unique_texts(names)
+        if len(self.terms) <= self.shortlist:
+            scores = process.cdist(unique, self.terms, scorer=fuzz.WRatio, dtype=np.float32,
+                                   score_cutoff=cutoff or None, workers=-1)
+            return scores if where is None else scores[where]
+        cosine = (self._vectorizer.transform(unique) @ self._terms_t).toarray()
+        k = self.shortlist
+        short = np.argpartition(-cosine, k - 1, axis=1)[:, :k]
+        scored = np.zeros((len(unique), len(self.terms)), dtype=np.float32)
+        for i, name in enumerate(unique):
+            for j in short[i]:
+                score = fuzz.WRatio(name, self.terms[j], score_cutoff=cutoff or None)
+                if score:
+                    scored[i, j] = score
+        return scored if where is None else scored[where]
+
+
+def unique_texts(texts: Sequence[str]) -> tuple[list[str], np.ndarray | None]:
+    """The distinct texts in first-seen order, and where each text is among them (None
+    when all are distinct): ``scores(unique)[where]`` is ``scores(texts)`` row by row."""
+    position: dict[str, int] = {}
+    where = [position.setdefault(t, len(position)) for t in texts]
+    if len(position) == len(where):
+        return list(texts), None
+    return list(position), np.array(where, dtype=np.intp)
