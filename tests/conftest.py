@@ -68,3 +68,21 @@ def real_classifier(real_data: Path):
     from hsmatch.classify import load_model
 
     return load_model(data_dir=real_data)
+
+
+@pytest.fixture()
+def flags():
+    """A small flags table (real Flag ids) for the review store's tests."""
+    from tests.review_data import sample_flags
+
+    return sample_flags()
+
+
+@pytest.fixture()
+def store(tmp_path, ref_data, flags):
+    """A review store on the fixture data, synced with :func:`flags` as run 1."""
+    from hsmatch.review import ReviewStore
+
+    store = ReviewStore(tmp_path / "reviews.sqlite", data_dir=ref_data)
+    store.sync_flags(flags, source="run 1")
+    return store

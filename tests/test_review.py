@@ -15,18 +15,6 @@ from hsmatch.review import ReviewStore
 from tests.review_data import LIST, OTHER_LIST, flag_id_of, sample_flags
 
 
-@pytest.fixture()
-def flags():
-    return sample_flags()
-
-
-@pytest.fixture()
-def store(tmp_path, ref_data, flags):
-    store = ReviewStore(tmp_path / "reviews.sqlite", data_dir=ref_data)
-    store.sync_flags(flags, source="run 1")
-    return store
-
-
 def _ids(flags):
     return {
         "rice": flag_id_of(flags, product="Basmati rice"),

@@ -12,9 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from hsmatch.review import ReviewStore
 from hsmatch.review_web import running
-from tests.review_data import flag_id_of, sample_flags
+from tests.review_data import flag_id_of
 
 CHROMIUM = Path(os.environ.get("HSMATCH_CHROMIUM", "/usr/bin/chromium"))
 CHROMEDRIVER = Path(os.environ.get("HSMATCH_CHROMEDRIVER", "/usr/bin/chromedriver"))
@@ -46,18 +45,6 @@ def driver():
     browser.implicitly_wait(0)
     yield browser
     browser.quit()
-
-
-@pytest.fixture()
-def flags():
-    return sample_flags()
-
-
-@pytest.fixture()
-def store(tmp_path, ref_data, flags):
-    store = ReviewStore(tmp_path / "reviews.sqlite", data_dir=ref_data)
-    store.sync_flags(flags)
-    return store
 
 
 @pytest.fixture()

@@ -15,7 +15,7 @@ import pytest
 from hsmatch.flags import FLAG_COLUMNS, Flag
 from hsmatch.review import ReviewStore
 from hsmatch.review_web import running
-from tests.review_data import flag_id_of, sample_flags
+from tests.review_data import flag_id_of
 
 
 class _NoRedirect(urllib.request.HTTPRedirectHandler):
@@ -54,18 +54,6 @@ class Client:
 
     def decide(self, flag_id: str, **form: str) -> tuple[int, dict[str, str], str]:
         return self.request(f"/flag/{flag_id}/decide", {"csrf": self.token(flag_id), **form})
-
-
-@pytest.fixture()
-def flags():
-    return sample_flags()
-
-
-@pytest.fixture()
-def store(tmp_path, ref_data, flags):
-    store = ReviewStore(tmp_path / "reviews.sqlite", data_dir=ref_data)
-    store.sync_flags(flags)
-    return store
 
 
 @pytest.fixture()
