@@ -148,8 +148,12 @@ class Classifier:
     def load(cls, *, models_dir: str | os.PathLike[str] | None = None,
              data_dir: str | os.PathLike[str] | None = None,
              training_dir: str | os.PathLike[str] | None = None,
-             build_if_missing: bool = True, progress: bool = True) -> Classifier:
-        """Load the index (building it first if there is none), lexicon and ranker."""
+             build_if_missing: bool = True, progress: bool = True,
+             trained_models: bool = True) -> Classifier:
+        """Load the index (building it first if there is none), lexicon and ranker.
+
+        ``trained_models=False`` leaves the trained ranker and kind model out: training
+        must not depend on (or fail over) the models it is about to replace."""
         try:
             index = load_index(data_dir_path=data_dir, models_path=models_dir)
         except ModelError as exc:
@@ -165,6 +169,8 @@ class Classifier:
         # Every labelled name (the team's pairs and reviewers' corrections) is known by name.
         lexicon = load_lexicon(training_dir, known).with_pairs(load_pairs(training_dir, known))
 
+        if not trained_models:
+            return cls(index, lexicon)
         return cls(index, lexicon, load_ranker(models_dir), KindModel.load(ranker_dir(models_dir)))
 
     def with_lexicon(self, lexicon: Lexicon) -> Classifier:

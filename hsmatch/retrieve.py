@@ -20,12 +20,15 @@ import numpy as np
 from hsmatch.fuzzy import FuzzyIndex
 from hsmatch.index import Index
 from hsmatch.lexicon import Lexicon, LexiconEntry
-from hsmatch.text import content_words
+from hsmatch.text import content_words, positive_words
 
 # Per retriever, how many top lines join the pool (and the rank cap of rank features).
 POOL_PER_RETRIEVER = 20
 ALIAS_MIN_SCORE = 70.0
 ALIAS_TOP = 8
+# Aliases this short ("tv", "hal", "ups") count only as a whole word of the name: fuzzy
+# matching finds "hal" in "haldi" and "ups" in "cups".
+SHORT_ALIAS = 3
 # Lines a heading- or subheading-level alias may lend its score to.
 ALIAS_MAX_LINES = 40
 RANK_CAP = POOL_PER_RETRIEVER
@@ -34,7 +37,7 @@ FEATURES = (
     "word_sim", "word_gap", "word_rank",
     "char_sim", "char_gap", "char_rank",
     "emb_sim", "emb_gap", "emb_rank",
-    "alias_score", "alias_exact", "alias_level",
+    "alias_score", "alias_exact", "alias_level", "alias_first", "alias_extra",
     "hs6_support", "heading_support",
     "log_export", "recent_export", "gst_only", "other_line",
     "query_words", "cover_line", "cover_heading", "line_explained",
@@ -87,18 +90,25 @@ class GoodsRetriever:
         self.alias_index = FuzzyIndex(self.alias_norms, index.char_vectorizer)
         # Each alias lends its score to the lines its codes cover, finest first.
         self.alias_lines: list[np.ndarray] = []
+        self.alias_order: list[np.ndarray] = []
         self.alias_level: list[float] = []
+        self.alias_words = [content_words(a.norm) for a in self.aliases]
         sorted_codes = np.array(sorted(self.position))
         for alias in self.aliases:
             lines: list[int] = []
-            for code in alias.codes:
+            order: list[int] = []
+            for rank, code in enumerate(alias.codes):
                 if code in self.position:
-                    lines.append(self.position[code])
+                    covered = [self.position[code]]
                 else:
                     lo = np.searchsorted(sorted_codes, code)
                     hi = np.searchsorted(sorted_codes, code + "9" * (8 - len(code)), side="right")
-                    lines.extend(self.position[c] for c in sorted_codes[lo:hi][:ALIAS_MAX_LINES])
+                    covered = [self.position[c] for c in sorted_codes[lo:hi][:ALIAS_MAX_LINES]]
+                lines.extend(covered)
+                order.extend([rank] * len(covered))
             self.alias_lines.append(np.array(lines, dtype=np.int64))
+            # Codes are written best first: the first is what the name means by default.
+            self.alias_order.append(1.0 / (1.0 + np.array(order, dtype=np.float32)))
             self.alias_level.append(min(len(c) for c in alias.codes) / 8.0)
         # Transposed once here: scipy would otherwise convert on every query.
         self.word_t = index.goods.word.T.tocsr()
@@ -113,9 +123,9 @@ class GoodsRetriever:
         self.heading_of = np.array([c[:4] for c in codes])
         # Word sets for coverage: how much of the name a line's text (and its heading's)
         # accounts for, and how much of the line the name accounts for.
-        heading_words = {c: content_words(t) for c, t in
+        heading_words = {c: positive_words(t) for c, t in
                          zip(index.groups.codes, index.groups.texts, strict=True) if len(c) == 4}
-        self.line_words = [content_words(t) for t in index.goods.texts]
+        self.line_words = [positive_words(t) for t in index.goods.texts]
         self.heading_words = [heading_words.get(c[:4], frozenset()) for c in codes]
         # The same, as integers for the batch computation of the features: the subheading
         # and heading of each line, and each line's words (and its own with its heading's)
@@ -173,19 +183,30 @@ class GoodsRetriever:
         alias_exact: dict[int, float] = {}
         alias_level: dict[int, float] = {}
         alias_term: dict[int, str] = {}
+        alias_first: dict[int, float] = {}
+        alias_extra: dict[int, float] = {}
+        asked = content_words(query)
+        said = query.split()
         for a in _top(alias_row, ALIAS_TOP):
             score = float(alias_row[a]) / 100.0
             if score * 100 < ALIAS_MIN_SCORE:
                 break
+            if len(self.alias_norms[a]) <= SHORT_ALIAS and self.alias_norms[a] not in said:
+                continue
             exact = float(self.alias_norms[a] == query)
-            for line in self.alias_lines[a]:
-                line = int(line)
+            # An alias that says more than the name ("dehydrated onion" for "onion") is a
+            # narrower product, though fuzzy matching scores it high.
+            words = self.alias_words[a]
+            extra = len(words - asked) / len(words) if words else 0.0
+            for line, first in zip(self.alias_lines[a].tolist(), self.alias_order[a].tolist(), strict=True):
                 if score > alias_score[line]:
                     alias_score[line] = score
                     alias_exact[line] = exact
                     alias_level[line] = self.alias_level[a]
                     alias_term[line] = self.aliases[a].term
-        return _AliasEvidence(alias_score, alias_exact, alias_level, alias_term)
+                    alias_first[line] = first
+                    alias_extra[line] = extra
+        return _AliasEvidence(alias_score, alias_exact, alias_level, alias_term, alias_first, alias_extra)
 
     def _build_pools(self, queries: Sequence[str], matrices: Sequence[np.ndarray], alias: np.ndarray,
                tops: Sequence[np.ndarray]) -> list[Pool]:
@@ -234,6 +255,8 @@ class GoodsRetriever:
             block[:, F["alias_score"]] = [e.score.get(i, 0.0) for i in own]
             block[:, F["alias_exact"]] = [e.exact.get(i, 0.0) for i in own]
             block[:, F["alias_level"]] = [e.level.get(i, 0.0) for i in own]
+            block[:, F["alias_first"]] = [e.first.get(i, 0.0) for i in own]
+            block[:, F["alias_extra"]] = [e.extra.get(i, 0.0) for i in own]
         # Agreement across levels: how strongly the pool backs the line's subheading/heading.
         strength = feats[:, [F["emb_sim"], F["word_sim"], F["char_sim"]]].max(axis=1)
         feats[:, F["hs6_support"]] = _best_of_others(of * (len(self.hs6_of) + 1) + self.hs6_id[lines],
@@ -281,12 +304,16 @@ class GoodsRetriever:
 
 @dataclass
 class _AliasEvidence:
-    """What a query's aliases lend each line: score, exactness, level and the alias term."""
+    """What a query's aliases lend each line: score, exactness, level, the alias term, the
+    line's place in the alias's best-first codes (1, 1/2, 1/3...) and the share of the
+    alias's words that the query lacks."""
 
     score: dict[int, float]
     exact: dict[int, float]
     level: dict[int, float]
     term: dict[int, str]
+    first: dict[int, float]
+    extra: dict[int, float]
 
 
 class _WordLists:

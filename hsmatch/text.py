@@ -150,6 +150,19 @@ def content_words(text: str) -> frozenset[str]:
                      if w not in _STOPWORDS and w not in FILLER_WORDS and not w.isdigit())
 
 
+# A nomenclature text names what a line is NOT after these words, up to the next
+# punctuation: "millet, other than seed", "(excluding cuff links)". Those words must not
+# count as the line's own, or "seed" would describe both the seed and the non-seed line.
+_NEGATED_SPAN = re.compile(
+    r"\b(?:other than|excluding|except|not (?:being|including|containing|exceeding)?|"
+    r"neither|nor|without|n\.?e\.?c\.?|nes)\b[^,;:()\[\]]*", re.IGNORECASE)
+
+
+def positive_words(text: str) -> frozenset[str]:
+    """The content words of a nomenclature text, less those in negated spans."""
+    return content_words(_NEGATED_SPAN.sub(" ", text))
+
+
 def _split_outside_parens(text: str, pattern: re.Pattern[str]) -> list[str]:
     """Split on ``pattern`` except inside parentheses (an unclosed one runs to the end)."""
     parts, depth, start = [], 0, 0

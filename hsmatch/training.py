@@ -86,7 +86,8 @@ def train(*, models_path: str | os.PathLike[str] | None = None,
     every pair (``use="all"``), save them under models/ranker and, on the split, evaluate."""
     from hsmatch.classify import Classifier, _KnownCodes
 
-    loaded = Classifier.load(models_dir=models_path, data_dir=data_dir, training_dir=training_dir)
+    loaded = Classifier.load(models_dir=models_path, data_dir=data_dir, training_dir=training_dir,
+                             trained_models=False)
     known = _KnownCodes(loaded.index)
     pairs = load_pairs(training_dir, known)
     chosen = [p for p in pairs if use == "all" or p.split == "train"]

@@ -15,6 +15,7 @@ from hsmatch.retrieve import (
     FEATURES,
     RANK_CAP,
     RELATIVE,
+    SHORT_ALIAS,
     _top,
     _top_rows,
 )
@@ -39,18 +40,25 @@ def _names(n):
 def _reference_pool(retriever, query, matrices, alias_row, tops):
     """A pool built one query at a time, plainly (how the batch computation must come out)."""
     alias_score, alias_exact, alias_level, alias_term = defaultdict(float), {}, {}, {}
+    alias_first, alias_extra = {}, {}
     if alias_row.size:
         for a in _top(alias_row, ALIAS_TOP):
             score = float(alias_row[a]) / 100.0
             if score * 100 < ALIAS_MIN_SCORE:
                 break
-            for line in retriever.alias_lines[a]:
+            if len(retriever.alias_norms[a]) <= SHORT_ALIAS and retriever.alias_norms[a] not in query.split():
+                continue
+            alias_words = content_words(retriever.alias_norms[a])
+            for line, first in zip(retriever.alias_lines[a], retriever.alias_order[a], strict=True):
                 line = int(line)
                 if score > alias_score[line]:
                     alias_score[line] = score
                     alias_exact[line] = float(retriever.alias_norms[a] == query)
                     alias_level[line] = retriever.alias_level[a]
                     alias_term[line] = retriever.aliases[a].term
+                    alias_first[line] = float(first)
+                    alias_extra[line] = (len(alias_words - content_words(query)) / len(alias_words)
+                                         if alias_words else 0.0)
     lines = np.array(list(dict.fromkeys([*(int(i) for t in tops for i in t), *alias_score])))
     F = FEATURE_INDEX
     feats = np.zeros((len(lines), len(FEATURES)), dtype=np.float32)
@@ -63,6 +71,8 @@ def _reference_pool(retriever, query, matrices, alias_row, tops):
     feats[:, F["alias_score"]] = [alias_score.get(int(i), 0.0) for i in lines]
     feats[:, F["alias_exact"]] = [alias_exact.get(int(i), 0.0) for i in lines]
     feats[:, F["alias_level"]] = [alias_level.get(int(i), 0.0) for i in lines]
+    feats[:, F["alias_first"]] = [alias_first.get(int(i), 0.0) for i in lines]
+    feats[:, F["alias_extra"]] = [alias_extra.get(int(i), 0.0) for i in lines]
     strength = feats[:, [F["emb_sim"], F["word_sim"], F["char_sim"]]].max(axis=1)
     hs6, heading = retriever.hs6_of[lines], retriever.heading_of[lines]
     same6, same4 = hs6[:, None] == hs6[None, :], heading[:, None] == heading[None, :]

@@ -48,3 +48,14 @@ def test_split_weak():
     assert text.split_weak("Pickles & Papad") == ["Pickles", "Papad"]
     assert text.split_weak("Pickles and Papad") == ["Pickles", "Papad"]
     assert text.split_weak("Bandhani (tie and dye)") == ["Bandhani (tie and dye)"]
+
+
+def test_positive_words_leave_out_what_a_line_is_not():
+    from hsmatch.text import positive_words
+
+    assert "seed" not in positive_words("Cereals; millet, other than seed: little")
+    assert "seed" in positive_words("Cereals; millet, seed: little")
+    assert positive_words("Jewellery; imitation, (excluding cuff links and studs), of base metal") == {
+        "jewellery", "imitation", "base", "metal"}
+    assert "sparkling" not in positive_words("Wine; still, not sparkling: other")
+    assert {"crushed", "ground"}.isdisjoint(positive_words("Spices; cardamoms, neither crushed nor ground"))
