@@ -102,6 +102,9 @@ def test_ranker_with_foreign_features_is_refused(workspace, ref_data):
     path.write_text(json.dumps(manifest))
     with pytest.raises(ModelError, match="other features"):
         load_ranker(models)
+    # Retraining replaces it: training never reads the models it replaces.
+    train(models_path=models, data_dir=ref_data, training_dir=training, run_evaluation=False)
+    assert isinstance(load_ranker(models), LearnedRanker)
 
 
 def test_a_correction_changes_the_answer_after_retraining(workspace, ref_data):
