@@ -359,20 +359,26 @@ class TrainingSet:
     groups: np.ndarray       # family of each pool
     pool_positive: np.ndarray  # 1 if an acceptable code is in the pool at all (goods pairs)
     pool_features: list[np.ndarray]
+    calibrate: np.ndarray      # pools the calibrator learns from (labelled names, not aliases)
 
 
 def training_set(codes: np.ndarray, pairs: Sequence[Pair],
-                 pools: Sequence[tuple[str, Pool] | None]) -> TrainingSet:
+                 pools: Sequence[tuple[str, Pool] | None],
+                 calibrate: Sequence[bool] | None = None) -> TrainingSet:
     """The goods pairs' candidate pools, each candidate labelled by whether it is one of the
     pair's acceptable codes. ``codes`` are the index's goods codes (pool lines index them).
+    ``calibrate`` (one flag per pair, default all) marks the pools the confidence is
+    calibrated on: the names users write, not the clean alias names that also train.
 
     Only goods pairs train the ranker: whether a name is goods at all is the kind model's
     question, and the final confidence multiplies the two.
     """
-    X, y, pool_of, groups, positive, per_pool = [], [], [], [], [], []
-    for pair, item in zip(pairs, pools, strict=True):
+    X, y, pool_of, groups, positive, per_pool, calibrated = [], [], [], [], [], [], []
+    flags = [True] * len(pairs) if calibrate is None else list(calibrate)
+    for pair, item, flag in zip(pairs, pools, flags, strict=True):
         if item is None or pair.kind != "goods":
             continue
+        calibrated.append(flag)
         _, pool = item
         acceptable = set(pair.codes)
         labels = np.array([codes[i] in acceptable for i in pool.lines], dtype=np.int8)
@@ -385,7 +391,7 @@ def training_set(codes: np.ndarray, pairs: Sequence[Pair],
     if not X:
         raise ModelError("no training pools: are there goods pairs in training_data/pairs?")
     return TrainingSet(np.vstack(X), np.concatenate(y), np.concatenate(pool_of), np.array(groups),
-                       np.array(positive), per_pool)
+                       np.array(positive), per_pool, np.array(calibrated, dtype=bool))
 
 
 def fit_scorer(X: np.ndarray, y: np.ndarray, kind: str, seed: int) -> Forest | MLP:
@@ -434,7 +440,7 @@ def train_ranker(data: TrainingSet, *, kind: str = "mlp",
     for train_pools, held_pools in splitter.split(np.zeros(n_pools), groups=data.groups):
         train_rows = np.isin(data.pool_of, train_pools)
         scorer = fit_scorer(data.X[train_rows], data.y[train_rows], kind, seed)
-        rows, labels = _calibration_rows(scorer, data, held_pools)
+        rows, labels = _calibration_rows(scorer, data, held_pools[data.calibrate[held_pools]])
         calib_X.append(rows)
         calib_y.append(labels)
     cx, cy = np.vstack(calib_X), np.concatenate(calib_y)

@@ -77,6 +77,16 @@ def pair_views(classifier: Classifier, pairs: Sequence[Pair], folds: int = 5) ->
     return views
 
 
+def alias_names(lexicon: Lexicon, held_families: set[str]) -> list[Pair]:
+    """The alias index's names as extra goods training names for the ranker: what the
+    engine does with "kurta" or "UPVC pipe" when that alias is not in its knowledge base
+    teaches it as much as a labelled pair does. Aliases of held-out families, and aliases
+    that point at headings rather than lines, are left out."""
+    return [Pair(e.term, "goods", e.codes, e.family, "alias", e.source) for e in lexicon.entries
+            if e.kind == "goods" and e.source.startswith("aliases/") and e.family not in held_families
+            and all(len(code) == 8 for code in e.codes)]
+
+
 def train(*, models_path: str | os.PathLike[str] | None = None,
           data_dir: str | os.PathLike[str] | None = None,
           training_dir: str | os.PathLike[str] | None = None,
@@ -96,8 +106,15 @@ def train(*, models_path: str | os.PathLike[str] | None = None,
     base = load_lexicon(training_dir, known)
     classifier = loaded.with_lexicon(base.with_pairs(chosen))
     views = pair_views(classifier, chosen)
-    data = training_set(classifier.index.goods.codes, views.pairs, views.pools)
+    chosen_sources = {p.source for p in chosen}
+    held = {p.family for p in pairs if p.source not in chosen_sources}
+    aliases = pair_views(classifier, alias_names(base, held))
+    data = training_set(classifier.index.goods.codes, views.pairs + aliases.pairs, views.pools + aliases.pools,
+                        [True] * len(views.pairs) + [False] * len(aliases.pairs))
     ranker, stats = train_ranker(data, kind=kind, seed=seed)
+    stats["alias_names"] = len(aliases.pairs) // 2
+    # The kind model learns from the labelled pairs only: aliases are all goods, and as
+    # many again would tilt it away from broad and services names.
     usable = [i for i, n in enumerate(views.norms) if n]
     kind_model = fit_kind_model([views.norms[i] for i in usable], [views.pairs[i].kind for i in usable],
                                 views.kind_meta[usable], seed=seed)
@@ -128,8 +145,9 @@ def write_model_card(folder: Path, manifest: dict[str, Any], results: dict[str, 
         "for it, and gives a calibrated probability that the best one is right.", "",
         f"- scorer: {manifest['training']['scorer']} over {len(manifest['features'])} features "
         f"({', '.join(manifest['features'])})",
-        f"- trained on: {manifest['trained_on']}, {manifest['training']['pools']} names "
-        f"({manifest['training']['candidate_rows']} candidate rows)",
+        f"- trained on: {manifest['trained_on']}, {manifest['training']['pools']} candidate pools "
+        f"({manifest['training']['candidate_rows']} candidate rows): two views of each goods pair "
+        f"and of each of {manifest['training'].get('alias_names', 0)} alias-index names",
         f"- training data sha256: `{manifest['training_data_sha256'][:16]}...`",
         f"- trained at: {manifest['trained_at']} with hsmatch {manifest['hsmatch_version']}",
         f"- abstains below confidence {manifest['threshold']}",
