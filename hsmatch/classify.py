@@ -232,14 +232,10 @@ class Classifier:
         on list separators, and each piece on "&"/"and" unless that piece is itself close to
         a lexicon term or a sub-piece would be under 3 letters."""
         normalized = _Normalized() if normalized is None else normalized
-        whole = self._near_lexicon([normalized[t] for t in texts])
-        # Per text to split: its strong pieces, each with its weak pieces when splitting them
-        # is still in question (a lexicon check decides), else None (kept whole).
+        # Per text: its strong pieces, each with its weak pieces when splitting them is
+        # still in question (a lexicon check decides), else None (kept whole).
         pieces: dict[int, list[tuple[str, list[str] | None]]] = {}
-        asked: list[str] = []
         for i, text in enumerate(texts):
-            if whole[i]:
-                continue
             pieces[i] = []
             for strong in split_strong(text):
                 split = split_weak(strong)
@@ -247,7 +243,13 @@ class Classifier:
                     pieces[i].append((strong, None))
                 else:
                     pieces[i].append((strong, split))
-                    asked.append(normalized[strong])
+        # A text that would not split at all needs no lexicon check (most names): the check
+        # runs against thousands of terms.
+        splits = [i for i in pieces if pieces[i] != [(texts[i], None)]]
+        whole = self._near_lexicon([normalized[texts[i]] for i in splits])
+        for i in np.asarray(splits)[whole].tolist():
+            del pieces[i]
+        asked = [normalized[strong] for i in pieces for strong, weak in pieces[i] if weak is not None]
         near = iter(self._near_lexicon(asked).tolist())
         out: list[list[str]] = []
         for i, text in enumerate(texts):
@@ -299,20 +301,22 @@ class Classifier:
         return out
 
     def _chunked_pools(self, norms: Sequence[str], chosen: Sequence[int], background: _Background,
-                       lexicon: bool = False) -> _ChunkedPools:
+                       lexicon: bool = False, k: int = 5) -> _ChunkedPools:
         """The goods pools of the chosen texts, in chunks of BATCH, each chunk's rapidfuzz
         scores (alias scores, and with ``lexicon`` its :meth:`lexicon_kind_scores`) queued
         in ``background`` a few chunks ahead of their use."""
         chunks = [list(chosen[start:start + BATCH]) for start in range(0, len(chosen), BATCH)]
         queries = [[content_query(norms[i]) for i in chunk] for chunk in chunks]
-        return _ChunkedPools(self, norms, chunks, queries, background, lexicon)
+        return _ChunkedPools(self, norms, chunks, queries, background, lexicon, k)
 
-    def _score(self, pools: Sequence[Pool]) -> None:
-        """Rank every pool of a batch in one call (per-call overhead dominates small pools)."""
+    def _score(self, pools: Sequence[Pool], k: int = 5) -> None:
+        """Rank every pool of a batch in one call (per-call overhead dominates small pools);
+        exact for at least each pool's ``k`` best candidates (see Forest.raw_pools)."""
         if not pools:
             return
-        scores = self.ranker.score(np.vstack([p.features for p in pools]))
-        bounds = np.cumsum([len(p.lines) for p in pools])[:-1]
+        sizes = [len(p.lines) for p in pools]
+        scores = self.ranker.score_pools(np.vstack([p.features for p in pools]), sizes, k)
+        bounds = np.cumsum(sizes)[:-1]
         for pool, part in zip(pools, np.split(scores, bounds), strict=True):
             pool.scores = part
 
@@ -358,7 +362,7 @@ class Classifier:
         from tqdm.auto import tqdm
 
         with _Background(len(todo) >= BACKGROUND_MIN) as background:
-            chunked = self._chunked_pools(norms, todo, background, lexicon=True)
+            chunked = self._chunked_pools(norms, todo, background, lexicon=True, k=k)
             for chunk, pools, rows in tqdm(chunked, total=len(chunked.chunks), desc="classifying",
                                            unit="batch", disable=not progress):
                 assert rows is not None
@@ -558,6 +562,7 @@ class _ChunkedPools:
     queries: list[list[str]]
     background: _Background
     lexicon: bool = False
+    k: int = 5  # candidates wanted per name: the pools' scores are exact for at least these
 
     def _queue(self, j: int) -> tuple[Future[np.ndarray], Future[np.ndarray] | None]:
         engine = self.classifier
@@ -583,7 +588,7 @@ class _ChunkedPools:
                 alias, rows = queued.popleft()
                 queries = self.queries[j]
                 pools = engine.goods.pools(queries, vectors.pop(0), alias, embs.pop(0))
-                engine._score(pools)
+                engine._score(pools, self.k)
                 yield (self.chunks[j], list(zip(queries, pools, strict=True)),
                        None if rows is None else rows.result())
 

@@ -46,8 +46,14 @@ def _logit(p: np.ndarray) -> np.ndarray:
 
 
 _FOREST_FIELDS = ("feature", "threshold", "left", "right", "value")
-# Rows scored at once: bounds the (rows x trees) work arrays and keeps them in cache.
-FOREST_CHUNK = 1024
+# Early exit: trees that score every candidate, and how many of each pool's best the
+# rest of the trees score (see Forest.raw_pools).
+CASCADE_HEAD = 100
+CASCADE_KEEP = 12
+# Rows scored at once: the (rows x trees) bitmask array is kept near this many bytes, so
+# that it stays in cache (600 trees of 31 leaves: 1,024-row chunks took 0.63 s per 100,000
+# rows, 256-row chunks 0.37 s).
+FOREST_CHUNK_BYTES = 1 << 19
 # Leaf bitmasks of up to this many leaves per tree; a larger forest is walked node by node.
 _MASK_TYPES = ((16, np.uint16), (32, np.uint32), (64, np.uint64))
 
@@ -67,14 +73,16 @@ class LeafMasks:
     and a row costs one table lookup and one AND of ``n_trees`` integers per feature used.
     """
 
-    def __init__(self, forest: Forest) -> None:
-        n_nodes, n_trees = len(forest.feature), len(forest.roots)
+    def __init__(self, forest: Forest, roots: np.ndarray | None = None) -> None:
+        """Masks of the trees starting at ``roots`` (default: all of the forest's)."""
+        roots = forest.roots if roots is None else roots
+        n_nodes, n_trees = len(forest.feature), len(roots)
         left, right = forest.left.tolist(), forest.right.tolist()
         tree_of = np.zeros(n_nodes, dtype=np.int64)
         leaf_of = np.full(n_nodes, -1, dtype=np.int64)
         left_bits: dict[int, int] = {}  # inner node -> bits of the leaves of its left subtree
         most_leaves = 0
-        for tree, root in enumerate(forest.roots.tolist()):
+        for tree, root in enumerate(roots.tolist()):
             first: dict[int, int] = {}
             end: dict[int, int] = {}
             leaves, visits = 0, 0
@@ -125,9 +133,11 @@ class LeafMasks:
         self.values = values.ravel()
         self.offsets = (np.arange(n_trees, dtype=np.int64) * width - 1).astype(np.intp)
         self.n_trees = n_trees
+        self.chunk = int(np.clip(FOREST_CHUNK_BYTES // (n_trees * np.dtype(dtype).itemsize), 64, 1024))
 
-    def leaf_sums(self, X: np.ndarray, chunk: int = FOREST_CHUNK) -> np.ndarray:
+    def leaf_sums(self, X: np.ndarray, chunk: int | None = None) -> np.ndarray:
         """Sum over trees of each row's exit-leaf value (X: finite float64 rows)."""
+        chunk = chunk or self.chunk
         out = np.empty(len(X), dtype=np.float64)
         for start in range(0, len(X), chunk):
             rows = X[start:start + chunk]
@@ -159,11 +169,16 @@ class Forest:
     roots: np.ndarray      # int32, first node of each tree
     depth: int
     baseline: float
-    masks: LeafMasks | None = field(default=None, init=False, repr=False, compare=False)
+    # The leaf bitmasks of the first CASCADE_HEAD trees and of the rest (or of all trees,
+    # for a small forest); None when a tree has too many leaves for bitmasks.
+    masks: list[LeafMasks] | None = field(default=None, init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
-        masks = LeafMasks(self)
-        self.masks = masks if masks.supported else None
+        if len(self.roots) > 2 * CASCADE_HEAD:
+            parts = [LeafMasks(self, self.roots[:CASCADE_HEAD]), LeafMasks(self, self.roots[CASCADE_HEAD:])]
+        else:
+            parts = [LeafMasks(self)]
+        self.masks = parts if all(m.supported for m in parts) else None
 
     @classmethod
     def from_sklearn(cls, model: Any) -> Forest:
@@ -198,7 +213,36 @@ class Forest:
             raise ModelError("ranker features contain NaN or infinity")
         if self.masks is None:
             return self.walk(X)
-        return self.masks.leaf_sums(X) + self.baseline
+        return sum(m.leaf_sums(X) for m in self.masks) + self.baseline
+
+    def raw_pools(self, X: np.ndarray, sizes: Sequence[int], keep: int) -> np.ndarray:
+        """:meth:`raw` for candidate pools stacked in ``X`` (``sizes`` rows each), exact for
+        each pool's ``keep`` best rows and for the order of those.
+
+        Early exit (Cambazoglu et al., WSDM 2010): the first CASCADE_HEAD trees score every
+        row, the rest only each pool's ``keep`` best so far; the others keep their order
+        below those. On the held-out names, keeping 8 after 50 trees of 600 changed no
+        top-1 answer; classify() keeps 12 (or k, if more) after 100."""
+        X = np.ascontiguousarray(X, dtype=np.float64)
+        if self.masks is None or len(self.masks) == 1:
+            return self.raw(X)
+        if not np.isfinite(X).all():
+            raise ModelError("ranker features contain NaN or infinity")
+        out = self.masks[0].leaf_sums(X) + self.baseline
+        chosen = np.zeros(len(X), dtype=bool)
+        starts = np.cumsum(sizes) - np.asarray(sizes)
+        for start, size in zip(starts.tolist(), list(sizes), strict=True):
+            if size <= keep:
+                chosen[start:start + size] = True
+            else:
+                chosen[start + np.argpartition(-out[start:start + size], keep - 1)[:keep]] = True
+        out[chosen] += self.masks[1].leaf_sums(X[chosen])
+        for start, size in zip(starts.tolist(), list(sizes), strict=True):
+            block, kept = out[start:start + size], chosen[start:start + size]
+            if not kept.all():
+                rest = block[~kept]
+                block[~kept] = block[kept].min() - 1.0 - (rest.max() - rest)
+        return out
 
     def walk(self, X: np.ndarray) -> np.ndarray:
         """The decision function by walking every tree node by node: the reference that
@@ -296,6 +340,12 @@ class LearnedRanker:
 
     def score(self, features: np.ndarray) -> np.ndarray:
         return 1.0 / (1.0 + np.exp(-self.scorer.raw(features)))
+
+    def score_pools(self, features: np.ndarray, sizes: Sequence[int], keep: int = CASCADE_KEEP) -> np.ndarray:
+        """:meth:`score` of stacked pools, exact for each pool's ``keep`` best candidates."""
+        if isinstance(self.scorer, Forest):
+            return 1.0 / (1.0 + np.exp(-self.scorer.raw_pools(features, sizes, max(keep, CASCADE_KEEP))))
+        return self.score(features)
 
     def confidence(self, scores: np.ndarray, features: np.ndarray) -> float:
         if scores.size == 0:
@@ -399,8 +449,10 @@ def fit_scorer(X: np.ndarray, y: np.ndarray, kind: str, seed: int) -> Forest | M
     if kind == "trees":
         from sklearn.ensemble import HistGradientBoostingClassifier
 
+        # Sized on the held-out families: 200 trees of 15 leaves gave HS8 top-1 0.715 at
+        # the ranker, 600 of 31 gave 0.736 (1,000 gave 0.742 at twice the scoring time).
         trees = HistGradientBoostingClassifier(
-            max_iter=200, learning_rate=0.08, max_depth=6, max_leaf_nodes=15, min_samples_leaf=30,
+            max_iter=600, learning_rate=0.05, max_depth=8, max_leaf_nodes=31, min_samples_leaf=50,
             l2_regularization=1.0, early_stopping=False, random_state=seed,
         ).fit(X, y)
         return Forest.from_sklearn(trees)

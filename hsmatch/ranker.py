@@ -7,6 +7,7 @@ The learned, calibrated ranker lives in :mod:`hsmatch.learned_ranker`.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Protocol
 
 import numpy as np
@@ -23,6 +24,11 @@ class Ranker(Protocol):
 
     def score(self, features: np.ndarray) -> np.ndarray:
         """One score per candidate row; higher is better."""
+        ...
+
+    def score_pools(self, features: np.ndarray, sizes: Sequence[int], keep: int) -> np.ndarray:
+        """:meth:`score` of pools stacked row-wise (``sizes`` rows each); it may be exact
+        only for each pool's ``keep`` best rows, which must come out on top in order."""
         ...
 
     def confidence(self, scores: np.ndarray, features: np.ndarray) -> float:
@@ -50,6 +56,9 @@ class HeuristicRanker:
             + 0.004 * features[:, F["log_export"]]
             + 0.02 * features[:, F["recent_export"]]
         )
+
+    def score_pools(self, features: np.ndarray, sizes: Sequence[int], keep: int) -> np.ndarray:
+        return self.score(features)
 
     def confidence(self, scores: np.ndarray, features: np.ndarray) -> float:
         if scores.size == 0:

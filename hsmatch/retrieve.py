@@ -64,10 +64,12 @@ class Pool:
     scores: np.ndarray | None = None  # the ranker's, once scored
 
 
-def _top(row: np.ndarray, k: int) -> np.ndarray:
-    k = min(k, row.shape[0])
-    part = np.argpartition(-row, k - 1)[:k]
-    return part[np.argsort(-row[part], kind="stable")]
+def _top(row: np.ndarray, k: int, floor: float) -> np.ndarray:
+    """Positions of the (at most) k largest values of ``row`` that reach ``floor``, best
+    first, ties in position order. Alias rows are wide and mostly zero: selecting the few
+    that reach the floor first is far cheaper than partitioning the whole row."""
+    above = np.flatnonzero(row >= floor)
+    return above[np.argsort(-row[above], kind="stable")[:k]]
 
 
 def _top_rows(matrix: np.ndarray, k: int) -> np.ndarray:
@@ -187,10 +189,8 @@ class GoodsRetriever:
         alias_extra: dict[int, float] = {}
         asked = content_words(query)
         said = query.split()
-        for a in _top(alias_row, ALIAS_TOP):
+        for a in _top(alias_row, ALIAS_TOP, ALIAS_MIN_SCORE):
             score = float(alias_row[a]) / 100.0
-            if score * 100 < ALIAS_MIN_SCORE:
-                break
             if len(self.alias_norms[a]) <= SHORT_ALIAS and self.alias_norms[a] not in said:
                 continue
             exact = float(self.alias_norms[a] == query)

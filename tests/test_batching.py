@@ -16,7 +16,6 @@ from hsmatch.retrieve import (
     RANK_CAP,
     RELATIVE,
     SHORT_ALIAS,
-    _top,
     _top_rows,
 )
 from hsmatch.text import content_query, content_words, normalize
@@ -42,7 +41,7 @@ def _reference_pool(retriever, query, matrices, alias_row, tops):
     alias_score, alias_exact, alias_level, alias_term = defaultdict(float), {}, {}, {}
     alias_first, alias_extra = {}, {}
     if alias_row.size:
-        for a in _top(alias_row, ALIAS_TOP):
+        for a in np.argsort(-alias_row, kind="stable")[:ALIAS_TOP]:
             score = float(alias_row[a]) / 100.0
             if score * 100 < ALIAS_MIN_SCORE:
                 break

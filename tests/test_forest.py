@@ -38,7 +38,7 @@ def test_deep_unbalanced_trees_equal_scikit_learn(params, mask_type):
     X, y, rng = _skewed()
     model = _fit(X, y, **params)
     forest = Forest.from_sklearn(model)
-    assert forest.masks is not None and forest.masks.full.dtype == mask_type
+    assert forest.masks is not None and forest.masks[0].full.dtype == mask_type
     assert forest.depth > 6  # deeper than the ranker's trees, and lopsided
     Z = np.vstack([X[:500], rng.standard_exponential((500, X.shape[1])) ** 2])
     expected = model.decision_function(Z)
@@ -119,3 +119,29 @@ def test_saved_arrays_load_to_the_same_scores():
     assert loaded.raw(Z[:0]).shape == (0,)
     with pytest.raises(ModelError, match="NaN"):
         loaded.raw(np.r_[Z[:3], np.full((1, X.shape[1]), np.inf)])
+
+
+def test_early_exit_is_exact_for_each_pools_best_rows():
+    from hsmatch.learned_ranker import CASCADE_HEAD
+
+    X, y, rng = _skewed()
+    model = _fit(X, y, max_iter=2 * CASCADE_HEAD + 40, max_leaf_nodes=15, max_depth=None, min_samples_leaf=5)
+    forest = Forest.from_sklearn(model)
+    assert forest.masks is not None and len(forest.masks) == 2  # head and tail trees
+    Z = np.vstack([X[:600], rng.standard_exponential((400, X.shape[1])) ** 2])
+    exact = model.decision_function(Z)
+    np.testing.assert_allclose(forest.raw(Z), exact, rtol=0, atol=1e-9)
+    sizes = [1, 3, 50, 200, 146, 600]
+    keep = 4
+    cascaded = forest.raw_pools(Z, sizes, keep)
+    start = 0
+    for size in sizes:
+        got, want = cascaded[start:start + size], exact[start:start + size]
+        head = forest.masks[0].leaf_sums(Z[start:start + size])
+        kept = np.argsort(-head, kind="stable")[:keep]
+        # The rows the head trees rank best are scored exactly and stay above the rest.
+        np.testing.assert_allclose(got[kept], want[kept], rtol=0, atol=1e-9)
+        if size > keep:
+            rest = np.setdiff1d(np.arange(size), kept)
+            assert got[rest].max() < got[kept].min()
+        start += size
