@@ -410,7 +410,8 @@ class Classifier:
                           and feats[:, F["emb_sim"]].max(initial=0) < MIN_EMB_SIM
                           and feats[:, F["alias_score"]].max(initial=0) < 0.85)
         scores = pool.scores if pool.scores is not None else self.ranker.score(feats)
-        order = np.argsort(-scores, kind="stable")[:k]
+        best_first = self.ranker.order(scores, self.goods.hs6_id[pool.lines])
+        order = best_first[:k]
         # The shown candidates' numbers, taken out of numpy at once (same values as one by one).
         lines = pool.lines[order]
         sims = feats[order][:, _EVIDENCE_SIM].tolist()
@@ -435,7 +436,7 @@ class Classifier:
                          "nothing in the nomenclature or the alias index resembles this text",
                          query=query)
         # P(top candidate right) = P(the name is goods) x P(top right | goods).
-        confidence = p_goods * self.ranker.confidence(scores, feats)
+        confidence = p_goods * self.ranker.confidence(scores, feats, best_first)
         top = candidates[0]
         if confidence < self.ranker.threshold:
             return Match(part, "goods", None, confidence, candidates,

@@ -310,9 +310,31 @@ class MLP:
 SCORERS: dict[str, type[Forest] | type[MLP]] = {"trees": Forest, "mlp": MLP}
 
 
-def calibration_features(scores: np.ndarray, features: np.ndarray) -> np.ndarray:
-    """What the calibrator sees of one pool: how sure the ranker is of its top candidate."""
+def subheading_first(scores: np.ndarray, groups: np.ndarray) -> np.ndarray:
+    """The order of a pool's candidates: first the best line of the subheading most likely
+    to hold a right line (1 - the product of its lines' P(wrong)), then the others by score.
+
+    Several lines of one subheading that all score fairly well say more than one line of
+    another that scores a little higher. On the held-out names this raised HS6 and HS4
+    top-1 by about a point each and HS8 by a little."""
     order = np.argsort(-scores, kind="stable")
+    if len(order) < 2:
+        return order
+    keys, inverse = np.unique(groups, return_inverse=True)
+    miss = np.ones(len(keys))
+    np.multiply.at(miss, inverse, 1.0 - np.clip(scores, 0.0, 1.0 - 1e-9))
+    best = np.full(len(keys), -np.inf)
+    np.maximum.at(best, inverse, scores)
+    chosen = np.lexsort((-best, miss))[0]  # ties: the subheading with the best line
+    top = order[np.flatnonzero(inverse[order] == chosen)[0]]
+    return np.r_[top, order[order != top]]
+
+
+def calibration_features(scores: np.ndarray, features: np.ndarray,
+                         order: np.ndarray | None = None) -> np.ndarray:
+    """What the calibrator sees of one pool: how sure the ranker is of its top candidate
+    (``order``: the candidates' order, best first; default by score)."""
+    order = np.argsort(-scores, kind="stable") if order is None else order
     top = scores[order[0]]
     second = scores[order[1]] if len(order) > 1 else 0.0
     logit_top = float(_logit(np.array([top]))[0])
@@ -347,10 +369,14 @@ class LearnedRanker:
             return 1.0 / (1.0 + np.exp(-self.scorer.raw_pools(features, sizes, max(keep, CASCADE_KEEP))))
         return self.score(features)
 
-    def confidence(self, scores: np.ndarray, features: np.ndarray) -> float:
+    def order(self, scores: np.ndarray, groups: np.ndarray) -> np.ndarray:
+        """Candidates best first (``groups``: each candidate's subheading)."""
+        return subheading_first(scores, groups)
+
+    def confidence(self, scores: np.ndarray, features: np.ndarray, order: np.ndarray | None = None) -> float:
         if scores.size == 0:
             return 0.0
-        z = float(calibration_features(scores, features) @ self.calib_coef + self.calib_intercept)
+        z = float(calibration_features(scores, features, order) @ self.calib_coef + self.calib_intercept)
         return float(1.0 / (1.0 + np.exp(-z)))
 
     # -- persistence ---------------------------------------------------------------
@@ -410,6 +436,7 @@ class TrainingSet:
     pool_positive: np.ndarray  # 1 if an acceptable code is in the pool at all (goods pairs)
     pool_features: list[np.ndarray]
     calibrate: np.ndarray      # pools the calibrator learns from (labelled names, not aliases)
+    subheading: np.ndarray     # each candidate row's 6-digit subheading
 
 
 def training_set(codes: np.ndarray, pairs: Sequence[Pair],
@@ -423,7 +450,7 @@ def training_set(codes: np.ndarray, pairs: Sequence[Pair],
     Only goods pairs train the ranker: whether a name is goods at all is the kind model's
     question, and the final confidence multiplies the two.
     """
-    X, y, pool_of, groups, positive, per_pool, calibrated = [], [], [], [], [], [], []
+    X, y, pool_of, groups, positive, per_pool, calibrated, hs6 = [], [], [], [], [], [], [], []
     flags = [True] * len(pairs) if calibrate is None else list(calibrate)
     for pair, item, flag in zip(pairs, pools, flags, strict=True):
         if item is None or pair.kind != "goods":
@@ -432,6 +459,7 @@ def training_set(codes: np.ndarray, pairs: Sequence[Pair],
         _, pool = item
         acceptable = set(pair.codes)
         labels = np.array([codes[i] in acceptable for i in pool.lines], dtype=np.int8)
+        hs6.append(np.array([codes[i][:6] for i in pool.lines]))
         X.append(pool.features)
         y.append(labels)
         pool_of.append(np.full(len(labels), len(groups)))
@@ -441,7 +469,7 @@ def training_set(codes: np.ndarray, pairs: Sequence[Pair],
     if not X:
         raise ModelError("no training pools: are there goods pairs in training_data/pairs?")
     return TrainingSet(np.vstack(X), np.concatenate(y), np.concatenate(pool_of), np.array(groups),
-                       np.array(positive), per_pool, np.array(calibrated, dtype=bool))
+                       np.array(positive), per_pool, np.array(calibrated, dtype=bool), np.concatenate(hs6))
 
 
 def fit_scorer(X: np.ndarray, y: np.ndarray, kind: str, seed: int) -> Forest | MLP:
@@ -474,8 +502,9 @@ def _calibration_rows(scorer: Forest | MLP, data: TrainingSet,
     for p in pools:
         mask = data.pool_of == p
         scores = 1.0 / (1.0 + np.exp(-scorer.raw(data.X[mask])))
-        rows.append(calibration_features(scores, data.X[mask]))
-        labels.append(int(data.y[mask][np.argmax(scores)] == 1))
+        order = subheading_first(scores, data.subheading[mask])
+        rows.append(calibration_features(scores, data.X[mask], order))
+        labels.append(int(data.y[mask][order[0]] == 1))
     return np.array(rows), np.array(labels)
 
 

@@ -31,8 +31,12 @@ class Ranker(Protocol):
         only for each pool's ``keep`` best rows, which must come out on top in order."""
         ...
 
-    def confidence(self, scores: np.ndarray, features: np.ndarray) -> float:
-        """Probability that the best-scored candidate is right."""
+    def order(self, scores: np.ndarray, groups: np.ndarray) -> np.ndarray:
+        """Candidate positions, best first (``groups``: each candidate's subheading)."""
+        ...
+
+    def confidence(self, scores: np.ndarray, features: np.ndarray, order: np.ndarray | None = None) -> float:
+        """Probability that the first candidate of ``order`` (default: the best-scored) is right."""
         ...
 
 
@@ -60,7 +64,10 @@ class HeuristicRanker:
     def score_pools(self, features: np.ndarray, sizes: Sequence[int], keep: int) -> np.ndarray:
         return self.score(features)
 
-    def confidence(self, scores: np.ndarray, features: np.ndarray) -> float:
+    def order(self, scores: np.ndarray, groups: np.ndarray) -> np.ndarray:
+        return np.argsort(-scores, kind="stable")
+
+    def confidence(self, scores: np.ndarray, features: np.ndarray, order: np.ndarray | None = None) -> float:
         if scores.size == 0:
             return 0.0
         order = np.sort(scores)[::-1]

@@ -137,3 +137,17 @@ def test_labelled_pairs_join_the_knowledge_base_by_name(training_dir):
     assert len(richer.with_pairs(pairs).entries) == len(richer.entries)
     # Held-out evaluation removes a family's pairs with its aliases.
     assert all(e.family != "rice" for e in richer.without_families({"rice"}).entries)
+
+
+def test_the_subheading_most_likely_right_comes_first():
+    from hsmatch.learned_ranker import subheading_first
+
+    # One line of 010130 at 0.6 against three lines of 020110 at 0.5: P(some line of
+    # 020110 is right) = 1 - 0.5**3 = 0.875 > 0.6, so 020110's best line leads.
+    scores = np.array([0.6, 0.5, 0.49, 0.48, 0.1])
+    groups = np.array(["010130", "020110", "020110", "020110", "030110"])
+    order = subheading_first(scores, groups)
+    assert order.tolist() == [1, 0, 2, 3, 4]
+    # A lone strong line keeps its place.
+    assert subheading_first(np.array([0.9, 0.3, 0.3]), np.array(["a", "b", "b"])).tolist() == [0, 1, 2]
+    assert subheading_first(np.array([0.4]), np.array(["a"])).tolist() == [0]
