@@ -16,12 +16,17 @@ from dataclasses import dataclass
 from itertools import chain
 
 import numpy as np
+from scipy import sparse
 
 from hsmatch.fuzzy import FuzzyIndex
 from hsmatch.index import Index
 from hsmatch.lexicon import Lexicon, LexiconEntry
 from hsmatch.text import content_words, positive_words
 
+# Character n-grams in more than this share of the lines (" of", "ed ", "and") weigh
+# little (low idf) but made up most of the character product's work: left out of it
+# (5,000 names: 0.98 s -> 0.45 s).
+CHAR_DF_CAP = 0.2
 # Per retriever, how many top lines join the pool (and the rank cap of rank features).
 POOL_PER_RETRIEVER = 20
 ALIAS_MIN_SCORE = 70.0
@@ -114,7 +119,7 @@ class GoodsRetriever:
             self.alias_level.append(min(len(c) for c in alias.codes) / 8.0)
         # Transposed once here: scipy would otherwise convert on every query.
         self.word_t = index.goods.word.T.tocsr()
-        self.char_t = index.goods.char.T.tocsr()
+        self.char_t = _without_common_columns(index.goods.char, CHAR_DF_CAP).T.tocsr()
         self.emb_t = np.ascontiguousarray(index.goods.emb.T)
         self.log_export = np.log1p(index.export_usd_m).astype(np.float32)
         recent = np.array([fy >= "2022-23" if fy else False for fy in index.last_export_fy])
@@ -356,4 +361,13 @@ def _best_of_others(keys: np.ndarray, values: np.ndarray) -> np.ndarray:
     second = np.where(size > 1, values[np.minimum(heads + 1, len(values) - 1)], values.dtype.type(0))
     best = np.where(first, second[group], top[group])
     out[order] = np.maximum(best, values.dtype.type(0))
+    return out
+
+
+def _without_common_columns(matrix: sparse.csr_matrix, cap: float) -> sparse.csr_matrix:
+    """``matrix`` (rows x terms) with the terms found in over ``cap`` of the rows zeroed."""
+    df = np.bincount(matrix.indices, minlength=matrix.shape[1])
+    kept = (df <= cap * matrix.shape[0]).astype(matrix.dtype)
+    out = (matrix @ sparse.diags(kept)).tocsr()
+    out.eliminate_zeros()
     return out
