@@ -28,6 +28,9 @@ if TYPE_CHECKING:
 
 LEVELS = (2, 4, 6, 8)
 ECE_BINS = 10
+# Family bootstrap: rounds, and the metrics given a 95% interval.
+BOOTSTRAP_ROUNDS = 1000
+INTERVAL_METRICS = ("hs4_top1", "hs6_top1", "hs8_top1", "hs6_top5", "ece")
 
 
 def _hit(codes: Sequence[str], acceptable: Sequence[str], level: int) -> bool:
@@ -111,7 +114,42 @@ def score_matches(pairs: Sequence[Pair], matches: Sequence[Match]) -> dict[str, 
         if r and not _hit(r[:1], p.codes, 2)
     )
     out["chapter_confusions"] = [{"true": t, "predicted": pr, "n": n} for (t, pr), n in confusions.most_common(10)]
+    hits = {f"hs{level}_top1": np.array([_hit(r[:1], p.codes, level) for (p, _), r in zip(goods, ranked, strict=True)])
+            for level in (4, 6, 8)}
+    hits["hs6_top5"] = np.array([_hit(r[:5], p.codes, 6) for (p, _), r in zip(goods, ranked, strict=True)])
+    calibrated = [p.family for p, m in zip(pairs, matches, strict=True) if m.kind == "goods" and not m.parts]
+    out["intervals"] = family_intervals([p.family for p, _ in goods], hits, calibrated, conf, correct)
     return out
+
+
+def family_intervals(families: Sequence[str], hits: dict[str, np.ndarray], calibration_families: Sequence[str],
+                     confidence: np.ndarray, correct: np.ndarray, rounds: int = BOOTSTRAP_ROUNDS,
+                     seed: int = 0) -> dict[str, list[float]]:
+    """95% intervals of the accuracies (``hits``: one bool per goods pair) and of the ECE,
+    by resampling whole product families: names of one family succeed or fail together,
+    so resampling names would make the intervals too narrow."""
+    if not len(families):
+        return {}
+    rng = np.random.default_rng(seed)
+    names = sorted(set(families) | set(calibration_families))
+    rows = {f: [] for f in names}
+    for i, f in enumerate(families):
+        rows[f].append(i)
+    calib_rows = {f: [] for f in names}
+    for i, f in enumerate(calibration_families):
+        calib_rows[f].append(i)
+    drawn: dict[str, list[float]] = {key: [] for key in (*hits, "ece")}
+    for _ in range(rounds):
+        sample = rng.choice(len(names), size=len(names), replace=True)
+        picked = np.array([i for j in sample for i in rows[names[j]]], dtype=np.intp)
+        for key, column in hits.items():
+            if len(picked):
+                drawn[key].append(float(column[picked].mean()))
+        calib = np.array([i for j in sample for i in calib_rows[names[j]]], dtype=np.intp)
+        if len(calib):
+            drawn["ece"].append(expected_calibration_error(confidence[calib], correct[calib])[0])
+    return {key: [round(float(np.percentile(v, 2.5)), 4), round(float(np.percentile(v, 97.5)), 4)]
+            for key, v in drawn.items() if v}
 
 
 def _mean(values: Sequence[bool | float]) -> float:
@@ -165,7 +203,10 @@ def markdown_report(results: dict[str, Any]) -> str:
         "| metric | full knowledge base | unseen families (their aliases removed) |", "|---|---:|---:|",
     ]
     for key, label in HEADLINE:
-        lines.append(f"| {label} | {_fmt(full.get(key))} | {_fmt(unseen.get(key))} |")
+        lines.append(f"| {label} | {_interval(full, key)} | {_interval(unseen, key)} |")
+    lines += ["", "In brackets: 95% intervals from resampling whole product families "
+              f"({BOOTSTRAP_ROUNDS} rounds). The ECE's interval leans high: resampling adds noise "
+              "to each confidence bin, which ECE counts as miscalibration."]
     lines += ["", "## Calibration (full knowledge base; matches of kind goods)", "",
               "| confidence | n | mean confidence | accuracy |", "|---|---:|---:|---:|"]
     lines += [f"| {b['bin']} | {b['n']} | {b['mean_confidence']} | {b['accuracy']} |" for b in full["calibration_bins"]]
@@ -179,6 +220,12 @@ def markdown_report(results: dict[str, Any]) -> str:
     lines += [f"| {f} | {v['n']} | {_fmt(v['hs8_top1'])} | {_fmt(v['hs6_top1'])} | {_fmt(v['hs4_top1'])} |"
               for f, v in full["families"].items()]
     return "\n".join(lines) + "\n"
+
+
+def _interval(results: dict[str, Any], key: str) -> str:
+    bounds = results.get("intervals", {}).get(key)
+    value = _fmt(results.get(key))
+    return f"{value} ({bounds[0]:.3f}-{bounds[1]:.3f})" if bounds else value
 
 
 def _fmt(value: Any) -> str:
