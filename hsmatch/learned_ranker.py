@@ -310,9 +310,11 @@ class MLP:
 SCORERS: dict[str, type[Forest] | type[MLP]] = {"trees": Forest, "mlp": MLP}
 
 
-def subheading_first(scores: np.ndarray, groups: np.ndarray) -> np.ndarray:
+def subheading_first(scores: np.ndarray, groups: np.ndarray, scope: int = CASCADE_KEEP) -> np.ndarray:
     """The order of a pool's candidates: first the best line of the subheading most likely
     to hold a right line (1 - the product of its lines' P(wrong)), then the others by score.
+    Only the ``scope`` best-scored lines take part: the ones scored exactly (see
+    :meth:`Forest.raw_pools`).
 
     Several lines of one subheading that all score fairly well say more than one line of
     another that scores a little higher. On the held-out names this raised HS6 and HS4
@@ -320,13 +322,13 @@ def subheading_first(scores: np.ndarray, groups: np.ndarray) -> np.ndarray:
     order = np.argsort(-scores, kind="stable")
     if len(order) < 2:
         return order
-    keys, inverse = np.unique(groups, return_inverse=True)
-    miss = np.ones(len(keys))
-    np.multiply.at(miss, inverse, 1.0 - np.clip(scores, 0.0, 1.0 - 1e-9))
-    best = np.full(len(keys), -np.inf)
-    np.maximum.at(best, inverse, scores)
-    chosen = np.lexsort((-best, miss))[0]  # ties: the subheading with the best line
-    top = order[np.flatnonzero(inverse[order] == chosen)[0]]
+    head = order[:scope]
+    wrong = 1.0 - np.clip(scores[head], 0.0, 1.0 - 1e-9)
+    same = groups[head][:, None] == groups[head][None, :]
+    miss = np.where(same, wrong[None, :], 1.0).prod(axis=1)
+    # The first of the least likely misses is the best line of its subheading, and on a
+    # tie, of the subheading whose best line scores higher.
+    top = head[int(np.argmin(miss))]
     return np.r_[top, order[order != top]]
 
 

@@ -184,7 +184,8 @@ class GoodsRetriever:
             alias = alias.result()
         return self._build_pools(queries, matrices, alias, tops)
 
-    def _alias_evidence(self, query: str, alias_row: np.ndarray) -> _AliasEvidence:
+    def _alias_evidence(self, query: str, alias_row: np.ndarray,
+                        asked: frozenset[str] | None = None) -> _AliasEvidence:
         """The lines the query's best aliases lend their score to (best alias per line)."""
         alias_score: dict[int, float] = defaultdict(float)
         alias_exact: dict[int, float] = {}
@@ -192,7 +193,7 @@ class GoodsRetriever:
         alias_term: dict[int, str] = {}
         alias_first: dict[int, float] = {}
         alias_extra: dict[int, float] = {}
-        asked = content_words(query)
+        asked = content_words(query) if asked is None else asked
         said = query.split()
         for a in _top(alias_row, ALIAS_TOP, ALIAS_MIN_SCORE):
             score = float(alias_row[a]) / 100.0
@@ -224,7 +225,8 @@ class GoodsRetriever:
         # Alias evidence only where some alias reaches the cut-off (few names).
         hits: list[int] = np.flatnonzero((alias >= ALIAS_MIN_SCORE).any(axis=1)).tolist() \
             if alias.size else []
-        evidence = {q: self._alias_evidence(queries[q], alias[q]) for q in hits}
+        wanted = [content_words(q) for q in queries]
+        evidence = {q: self._alias_evidence(queries[q], alias[q], wanted[q]) for q in hits}
 
         # Candidate lines: first occurrence kept, in order; -1 pads the rows.
         retrieved = np.hstack([np.asarray(t, dtype=np.int64) for t in tops])
@@ -275,7 +277,6 @@ class GoodsRetriever:
         feats[:, F["query_words"]] = np.array([len(q.split()) for q in queries])[of]
         # Coverage: how much of the name a line's words (and its heading's) account for, and
         # how much of the line the name accounts for.
-        wanted = [content_words(q) for q in queries]
         n_wanted = np.array([len(w) for w in wanted], dtype=np.int64)
         known = [(q, self.word_id[w]) for q, words in enumerate(wanted) for w in words
                  if w in self.word_id]
