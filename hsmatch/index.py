@@ -44,7 +44,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-INDEX_FORMAT = 2
+INDEX_FORMAT = 3
 EXPORT_YEAR = "2024-25"
 # The reference files the index is derived from; their hashes go into its manifest.
 INDEX_SOURCES = (
@@ -93,8 +93,11 @@ def _goods_documents(nom: Nomenclature, codes: Sequence[str]) -> tuple[list[str]
         readable.append(own)
         # The line's own words count twice; its parents add context at normal weight.
         tfidf_docs.append(normalize(f"{own} {nom.enriched_text(code)}"))
-        # A long subheading prefix must not push the line's own words out of the text.
-        emb_docs.append(own if len(own) <= 200 else f"{nom.description(code)}: {own}"[:200])
+        # A line whose text stands alone ("Pedestal fans", "Plastic insulated, of a kind
+        # used in telecommunication") is embedded with its subheading's text before it; a
+        # long prefix must not push the line's own words out of the text.
+        emb = own if (":" in own or ";" in own) else f"{nom.description(code[:6])}: {own}"
+        emb_docs.append(emb if len(emb) <= 200 else f"{nom.description(code)}: {own}"[:200])
     return readable, tfidf_docs, emb_docs
 
 
