@@ -21,7 +21,7 @@ from typing import Any, TypeVar
 import numpy as np
 from rapidfuzz import fuzz, process
 
-from hsmatch.errors import InputError, ModelError
+from hsmatch.errors import IndexOutOfDate, InputError, ModelError
 from hsmatch.fuzzy import FuzzyIndex
 from hsmatch.index import Index, build_index, load_index
 from hsmatch.kind import KINDS, KindModel, meta_features
@@ -150,16 +150,19 @@ class Classifier:
              training_dir: str | os.PathLike[str] | None = None,
              build_if_missing: bool = True, progress: bool = True,
              trained_models: bool = True) -> Classifier:
-        """Load the index (building it first if there is none), lexicon and ranker.
+        """Load the index (building it first if there is none or it is out of date),
+        lexicon and ranker.
 
         ``trained_models=False`` leaves the trained ranker and kind model out: training
         must not depend on (or fail over) the models it is about to replace."""
         try:
             index = load_index(data_dir_path=data_dir, models_path=models_dir)
-        except ModelError as exc:
-            if not build_if_missing or "no built index" not in str(exc):
+        except IndexOutOfDate as exc:
+            # The index is a cache derived from the data: missing, stale or of an older
+            # hsmatch, it is rebuilt rather than refused.
+            if not build_if_missing:
                 raise
-            log.warning("no built index yet; building it once (about half a minute)")
+            log.warning("%s; building it now (about half a minute)", str(exc).split(";")[0])
             build_index(data_dir_path=data_dir, models_path=models_dir, progress=progress)
             index = load_index(data_dir_path=data_dir, models_path=models_dir)
         known = _KnownCodes(index)

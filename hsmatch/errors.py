@@ -25,6 +25,11 @@ class ModelError(HsmatchError):
     """A built index or trained model is missing, stale or from a foreign build."""
 
 
+class IndexOutOfDate(ModelError):
+    """The built index is missing, of another format, built with other libraries, or older
+    than the reference data: a derived cache that a rebuild puts right."""
+
+
 class InputError(HsmatchError, ValueError):
     """A user-supplied argument or file the library cannot work with."""
 

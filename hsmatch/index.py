@@ -27,7 +27,7 @@ import numpy as np
 from scipy import sparse
 
 from hsmatch.embedding import Embedder, distill_static, load_embedder
-from hsmatch.errors import ModelError
+from hsmatch.errors import IndexOutOfDate, ModelError
 from hsmatch.manifest import (
     PICKLE_LIBRARIES,
     changed_libraries,
@@ -196,24 +196,24 @@ def check_manifest(index_dir: Path, data_dir_path: str | os.PathLike[str] | None
     rebuild = "run `hsmatch build --force` to rebuild it"
     manifest_path = index_dir / "manifest.json"
     if not manifest_path.is_file() or not (index_dir / "index.joblib").is_file():
-        raise ModelError(f"no built index at {index_dir}; run `hsmatch build` to make it")
+        raise IndexOutOfDate(f"no built index at {index_dir}; run `hsmatch build` to make it")
     try:
         manifest = json.loads(manifest_path.read_text())
     except json.JSONDecodeError as exc:
         raise ModelError(f"the index manifest {manifest_path} is unreadable; {rebuild}") from exc
     if not isinstance(manifest, dict) or manifest.get("format") != INDEX_FORMAT:
         found = manifest.get("format") if isinstance(manifest, dict) else None
-        raise ModelError(f"the index at {index_dir} has format {found}, this hsmatch reads "
+        raise IndexOutOfDate(f"the index at {index_dir} has format {found}, this hsmatch reads "
                          f"format {INDEX_FORMAT}; {rebuild}")
     changed = changed_libraries(manifest.get("libraries", {}), PICKLE_LIBRARIES)
     if changed:
-        raise ModelError(f"the index at {index_dir} was built with other libraries "
+        raise IndexOutOfDate(f"the index at {index_dir} was built with other libraries "
                          f"({', '.join(changed)}); {rebuild}")
     sources = manifest.get("sources") or {}
     hashes = source_hashes(tuple(sources) or INDEX_SOURCES, data_dir_path)
     stale = [name for name, digest in hashes.items() if sources.get(name) != digest]
     if stale:
-        raise ModelError(f"the index at {index_dir} is stale: {', '.join(stale)} changed since "
+        raise IndexOutOfDate(f"the index at {index_dir} is stale: {', '.join(stale)} changed since "
                          f"it was built; {rebuild}")
     return manifest
 

@@ -55,3 +55,20 @@ def test_wrong_format_is_refused_before_unpickling(fixture_models, ref_data, tmp
     path.write_text(json.dumps(manifest))
     with pytest.raises(ModelError, match="format 999"):
         load_index(data_dir_path=ref_data, models_path=models)
+
+
+def test_classifier_rebuilds_an_index_of_another_format(fixture_models, ref_data, training_dir, tmp_path):
+    from hsmatch.classify import Classifier
+    from hsmatch.errors import IndexOutOfDate
+
+    models = _copy_models(fixture_models, tmp_path)
+    path = models / "index" / "manifest.json"
+    manifest = json.loads(path.read_text())
+    manifest["format"] = INDEX_FORMAT - 1
+    path.write_text(json.dumps(manifest))
+    with pytest.raises(IndexOutOfDate):
+        Classifier.load(models_dir=models, data_dir=ref_data, training_dir=training_dir, build_if_missing=False)
+    classifier = Classifier.load(models_dir=models, data_dir=ref_data, training_dir=training_dir,
+                                 progress=False)
+    assert json.loads(path.read_text())["format"] == INDEX_FORMAT
+    assert classifier.classify("Basmati rice").candidates[0].code == "10063020"
