@@ -536,6 +536,7 @@ def train_ranker(data: TrainingSet, *, kind: str = "mlp",
                            float(calibrator.intercept_[0]))
     stats = {
         "scorer": kind,
+        "trees": len(ranker.scorer.roots) if isinstance(ranker.scorer, Forest) else None,
         "pools": int(n_pools),
         "candidate_rows": len(data.y),
         "pools_with_an_acceptable_candidate": int(data.pool_positive.sum()),

@@ -16,7 +16,14 @@ import numpy as np
 
 from hsmatch.evaluate import HEADLINE, evaluate, write_reports
 from hsmatch.kind import fit_kind_model
-from hsmatch.learned_ranker import ranker_dir, ranker_manifest, train_ranker, training_set
+from hsmatch.learned_ranker import (
+    CASCADE_HEAD,
+    CASCADE_KEEP,
+    ranker_dir,
+    ranker_manifest,
+    train_ranker,
+    training_set,
+)
 from hsmatch.lexicon import Lexicon, load_lexicon
 from hsmatch.text import normalize
 from hsmatch.trainset import Pair, load_pairs, pairs_hash
@@ -143,7 +150,10 @@ def write_model_card(folder: Path, manifest: dict[str, Any], results: dict[str, 
         "Decides whether a product name is goods, a broad category, a service or no product, "
         "scores the candidate codes that the retrievers (TF-IDF, alias index, embeddings) pool "
         "for it, and gives a calibrated probability that the best one is right.", "",
-        f"- scorer: {manifest['training']['scorer']} over {len(manifest['features'])} features "
+        f"- scorer: {manifest['training']['scorer']}"
+        + (f" ({manifest['training']['trees']} gradient-boosted trees, the first {CASCADE_HEAD} scoring "
+           f"every candidate and the rest each name's {CASCADE_KEEP} best)" if manifest['training'].get('trees') else "")
+        + f" over {len(manifest['features'])} features "
         f"({', '.join(manifest['features'])})",
         f"- trained on: {manifest['trained_on']}, {manifest['training']['pools']} candidate pools "
         f"({manifest['training']['candidate_rows']} candidate rows): two views of each goods pair "
