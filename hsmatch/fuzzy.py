@@ -17,7 +17,9 @@ from rapidfuzz import fuzz, process
 from hsmatch.tfidf import Tfidf
 
 # Terms scored exactly per name; below this many terms everything is scored.
-SHORTLIST = 48
+# 48 before the knowledge base reached ~7,600 aliases; 32 keeps batch classification
+# above 1,000 names/s (held-out accuracy moved within its noise).
+SHORTLIST = 32
 
 
 class FuzzyIndex:
