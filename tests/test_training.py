@@ -83,6 +83,9 @@ def test_train_saves_a_ranker_that_loads_without_pickle(workspace, ref_data):
     assert manifest["scorer"] == "mlp" and manifest["training_data_sha256"]
     assert (folder / "README.md").read_text().startswith("# hsmatch ranker")
     assert (folder / "evaluation.md").is_file() and "full_knowledge_base" in results
+    by_name = results["full_knowledge_base"]["by_name"]
+    assert by_name["known"]["n"] + by_name["new"]["n"] == results["full_knowledge_base"]["goods_pairs"]
+    assert "Known names and new names" in (folder / "evaluation.md").read_text()
     ranker = load_ranker(models)
     assert isinstance(ranker, LearnedRanker) and ranker.calibrated
     classifier = Classifier.load(models_dir=models, data_dir=ref_data, training_dir=training)
@@ -151,3 +154,20 @@ def test_the_subheading_most_likely_right_comes_first():
     # A lone strong line keeps its place.
     assert subheading_first(np.array([0.9, 0.3, 0.3]), np.array(["a", "b", "b"])).tolist() == [0, 1, 2]
     assert subheading_first(np.array([0.4]), np.array(["a"])).tolist() == [0]
+
+
+def test_known_names_are_reported_apart_from_new_ones():
+    from hsmatch.classify import Candidate, Match
+    from hsmatch.evaluate import name_breakdown
+    from hsmatch.trainset import Pair
+
+    def match(code):
+        return Match(text="", kind="goods", code=code, confidence=0.9,
+                     candidates=[Candidate(code=code, description="", level=len(code), score=0.9)])
+
+    pairs = [Pair("Basmati rice", "goods", ("10063020",), "basmati", "", "pairs/x.csv"),
+             Pair("Kaya chips", "goods", ("20089999",), "banana_chips", "", "pairs/x.csv"),
+             Pair("Tourism", "service", ("998552",), "tourism", "", "pairs/x.csv")]
+    out = name_breakdown(pairs, [match("10063020"), match("08039010"), match("998552")], {"basmati rice"})
+    assert out["known"] == {"n": 1, "hs4_top1": 1.0, "hs6_top1": 1.0, "hs8_top1": 1.0, "hs6_top5": 1.0}
+    assert out["new"]["n"] == 1 and out["new"]["hs8_top1"] == 0.0
