@@ -19,10 +19,9 @@ from types import TracebackType
 from typing import Any, TypeVar
 
 import numpy as np
-from rapidfuzz import fuzz, process
 
 from hsmatch.errors import IndexOutOfDate, InputError, ModelError
-from hsmatch.fuzzy import FuzzyIndex
+from hsmatch.fuzzy import FuzzyIndex, NearTerms
 from hsmatch.index import Index, build_index, load_index
 from hsmatch.kind import KINDS, KindModel, meta_features
 from hsmatch.lexicon import Lexicon, LexiconEntry, load_lexicon
@@ -137,6 +136,7 @@ class Classifier:
         self._kind_index = FuzzyIndex(self._kind_norms, index.char_vectorizer)
         self._is_broad = np.array([e.kind == "broad" for e in self._kind_entries], dtype=bool)
         self._all_norms = [e.norm for e in lexicon.entries]
+        self._near_terms = NearTerms(self._all_norms, LEXICON_NO_SPLIT_SCORE)
         self._group_text = dict(zip(index.groups.codes, index.groups.texts, strict=True))
         self._service_text = dict(zip(index.services.codes, index.services.texts, strict=True))
         self._goods_text = index.goods.texts
@@ -221,13 +221,8 @@ class Classifier:
     # -- splitting ---------------------------------------------------------------------
     def _near_lexicon(self, norms: Sequence[str]) -> np.ndarray:
         """Whether each text is within LEXICON_NO_SPLIT_SCORE of a lexicon term (rapidfuzz
-        token_sort_ratio, best over the lexicon): one call for a whole batch."""
-        if not self._all_norms or not norms:
-            return np.zeros(len(norms), dtype=bool)
-        # Scores under the cut-off come back as 0; only ">= the cut-off" is asked.
-        scores = process.cdist(list(norms), self._all_norms, scorer=fuzz.token_sort_ratio,
-                               score_cutoff=LEXICON_NO_SPLIT_SCORE, dtype=np.float64, workers=-1)
-        return scores.max(axis=1) >= LEXICON_NO_SPLIT_SCORE
+        token_sort_ratio, best over the lexicon), for a whole batch (see NearTerms)."""
+        return self._near_terms.any_close(norms)
 
     def _split_many(self, texts: Sequence[str],
                     normalized: _Normalized | None = None) -> list[list[str]]:
