@@ -11,6 +11,10 @@ names name one product when they are the same or nearly, or when one's words are
 the other's and they are two or more, or one word the nomenclature never uses ("gajak"
 in "Morena gajak"; "cotton" in "Chanderi cotton saree" is not enough). Files are
 rewritten in place; a summary of every change is printed.
+
+Files whose ``family`` groups names by heading rather than by product (the common-names
+layers: ``common_0203``) take ``--per-row``: each row on its own takes the family of the
+pair it names.
 """
 
 from __future__ import annotations
@@ -50,6 +54,8 @@ def nomenclature_words() -> set[str]:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("files", nargs="+", type=Path, help="alias CSV files (alias,codes,family,note)")
+    parser.add_argument("--per-row", action="store_true",
+                        help="rename row by row (files whose families are headings, not products)")
     args = parser.parse_args(argv)
     pairs = [(normalize(p.text), p.family) for p in load_pairs(training_data_dir(), None)
              if p.kind == "goods" and not p.reviewed]
@@ -61,22 +67,24 @@ def main(argv: list[str] | None = None) -> int:
             print(f"{path}: columns must be alias,codes,family,note", file=sys.stderr)
             return 2
         matches: dict[str, Counter[str]] = defaultdict(Counter)
-        for row in rows:
+        for number, row in enumerate(rows):
             alias = normalize(row["alias"])
+            key = str(number) if args.per_row else row["family"]
             for text, family in pairs:
                 if names_same_product(alias, text, trade_words):
-                    matches[row["family"]][family] += 1
+                    matches[key][family] += 1
         renamed = {own: found.most_common(1)[0][0] for own, found in matches.items()}
-        for own, new in sorted(renamed.items()):
-            print(f"{path.name}: {own} -> {new}")
-        for row in rows:
-            row["family"] = renamed.get(row["family"], row["family"])
+        for number, row in enumerate(rows):
+            key = str(number) if args.per_row else row["family"]
+            if key in renamed:
+                print(f"{path.name}: {row['alias']} ({row['family']}) -> {renamed[key]}")
+                row["family"] = renamed[key]
         with open(path, "w", encoding="utf-8", newline="") as handle:
             writer = csv.DictWriter(handle, fieldnames=["alias", "codes", "family", "note"], lineterminator="\n")
             writer.writeheader()
             writer.writerows(rows)
         changed += len(renamed)
-    print(f"{changed} alias families took a labelled product's family")
+    print(f"{changed} {'rows' if args.per_row else 'alias families'} took a labelled product's family")
     return 0
 
 
