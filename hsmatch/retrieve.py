@@ -42,7 +42,7 @@ FEATURES = (
     "word_sim", "word_gap", "word_rank",
     "char_sim", "char_gap", "char_rank",
     "emb_sim", "emb_gap", "emb_rank",
-    "alias_score", "alias_exact", "alias_level", "alias_first", "alias_extra",
+    "alias_score", "alias_exact", "alias_level", "alias_first", "alias_extra", "alias_cover",
     "hs6_support", "heading_support",
     "log_export", "recent_export", "gst_only", "other_line",
     "query_words", "cover_line", "cover_heading", "line_explained",
@@ -193,6 +193,7 @@ class GoodsRetriever:
         alias_term: dict[int, str] = {}
         alias_first: dict[int, float] = {}
         alias_extra: dict[int, float] = {}
+        alias_cover: dict[int, float] = {}
         asked = content_words(query) if asked is None else asked
         said = query.split()
         for a in _top(alias_row, ALIAS_TOP, ALIAS_MIN_SCORE):
@@ -204,6 +205,9 @@ class GoodsRetriever:
             # narrower product, though fuzzy matching scores it high.
             words = self.alias_words[a]
             extra = len(words - asked) / len(words) if words else 0.0
+            # ... and one that says less ("linseed" for "linseed oil") names another product:
+            # fuzzy matching scores a name containing the alias high all the same.
+            cover = len(words & asked) / len(asked) if asked else 0.0
             for line, first in zip(self.alias_lines[a].tolist(), self.alias_order[a].tolist(), strict=True):
                 if score > alias_score[line]:
                     alias_score[line] = score
@@ -212,7 +216,9 @@ class GoodsRetriever:
                     alias_term[line] = self.aliases[a].term
                     alias_first[line] = first
                     alias_extra[line] = extra
-        return _AliasEvidence(alias_score, alias_exact, alias_level, alias_term, alias_first, alias_extra)
+                    alias_cover[line] = cover
+        return _AliasEvidence(alias_score, alias_exact, alias_level, alias_term, alias_first, alias_extra,
+                              alias_cover)
 
     def _build_pools(self, queries: Sequence[str], matrices: Sequence[np.ndarray], alias: np.ndarray,
                tops: Sequence[np.ndarray]) -> list[Pool]:
@@ -264,6 +270,7 @@ class GoodsRetriever:
             block[:, F["alias_level"]] = [e.level.get(i, 0.0) for i in own]
             block[:, F["alias_first"]] = [e.first.get(i, 0.0) for i in own]
             block[:, F["alias_extra"]] = [e.extra.get(i, 0.0) for i in own]
+            block[:, F["alias_cover"]] = [e.cover.get(i, 0.0) for i in own]
         # Agreement across levels: how strongly the pool backs the line's subheading/heading.
         strength = feats[:, [F["emb_sim"], F["word_sim"], F["char_sim"]]].max(axis=1)
         feats[:, F["hs6_support"]] = _best_of_others(of * (len(self.hs6_of) + 1) + self.hs6_id[lines],
@@ -311,8 +318,8 @@ class GoodsRetriever:
 @dataclass
 class _AliasEvidence:
     """What a query's aliases lend each line: score, exactness, level, the alias term, the
-    line's place in the alias's best-first codes (1, 1/2, 1/3...) and the share of the
-    alias's words that the query lacks."""
+    line's place in the alias's best-first codes (1, 1/2, 1/3...), the share of the
+    alias's words that the query lacks and the share of the query's words the alias has."""
 
     score: dict[int, float]
     exact: dict[int, float]
@@ -320,6 +327,7 @@ class _AliasEvidence:
     term: dict[int, str]
     first: dict[int, float]
     extra: dict[int, float]
+    cover: dict[int, float]
 
 
 class _WordLists:

@@ -39,7 +39,7 @@ def _names(n):
 def _reference_pool(retriever, query, matrices, alias_row, tops):
     """A pool built one query at a time, plainly (how the batch computation must come out)."""
     alias_score, alias_exact, alias_level, alias_term = defaultdict(float), {}, {}, {}
-    alias_first, alias_extra = {}, {}
+    alias_first, alias_extra, alias_cover = {}, {}, {}
     if alias_row.size:
         for a in np.argsort(-alias_row, kind="stable")[:ALIAS_TOP]:
             score = float(alias_row[a]) / 100.0
@@ -58,6 +58,8 @@ def _reference_pool(retriever, query, matrices, alias_row, tops):
                     alias_first[line] = float(first)
                     alias_extra[line] = (len(alias_words - content_words(query)) / len(alias_words)
                                          if alias_words else 0.0)
+                    asked = content_words(query)
+                    alias_cover[line] = len(alias_words & asked) / len(asked) if asked else 0.0
     lines = np.array(list(dict.fromkeys([*(int(i) for t in tops for i in t), *alias_score])))
     F = FEATURE_INDEX
     feats = np.zeros((len(lines), len(FEATURES)), dtype=np.float32)
@@ -72,6 +74,7 @@ def _reference_pool(retriever, query, matrices, alias_row, tops):
     feats[:, F["alias_level"]] = [alias_level.get(int(i), 0.0) for i in lines]
     feats[:, F["alias_first"]] = [alias_first.get(int(i), 0.0) for i in lines]
     feats[:, F["alias_extra"]] = [alias_extra.get(int(i), 0.0) for i in lines]
+    feats[:, F["alias_cover"]] = [alias_cover.get(int(i), 0.0) for i in lines]
     strength = feats[:, [F["emb_sim"], F["word_sim"], F["char_sim"]]].max(axis=1)
     hs6, heading = retriever.hs6_of[lines], retriever.heading_of[lines]
     same6, same4 = hs6[:, None] == hs6[None, :], heading[:, None] == heading[None, :]
