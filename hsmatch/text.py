@@ -150,6 +150,23 @@ def content_words(text: str) -> frozenset[str]:
                      if w not in _STOPWORDS and w not in FILLER_WORDS and not w.isdigit())
 
 
+# Words after which an English name goes on to say what its head is made of or for:
+# "bags of jute", "oil for lamps".
+_POST_MODIFIER = frozenset(["of", "for", "with", "from", "made", "in"])
+
+
+def head_word(text: str) -> str:
+    """The word a product name is about, singular: the last content word before any "of" /
+    "for" phrase ("linseed oil" -> oil, "bags of jute" -> bag, "peetal bartan" -> bartan);
+    "" for a name without content words."""
+    words = normalize(text).split()
+    cut = next((i for i, w in enumerate(words) if w in _POST_MODIFIER and i > 0), len(words))
+    for word in reversed(words[:cut]):
+        if word not in _STOPWORDS and word not in FILLER_WORDS and not word.isdigit():
+            return _stem(word)
+    return ""
+
+
 # A nomenclature text names what a line is NOT after these words, up to the next
 # punctuation: "millet, other than seed", "(excluding cuff links)". Those words must not
 # count as the line's own, or "seed" would describe both the seed and the non-seed line.

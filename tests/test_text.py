@@ -59,3 +59,12 @@ def test_positive_words_leave_out_what_a_line_is_not():
         "jewellery", "imitation", "base", "metal"}
     assert "sparkling" not in positive_words("Wine; still, not sparkling: other")
     assert {"crushed", "ground"}.isdisjoint(positive_words("Spices; cardamoms, neither crushed nor ground"))
+
+
+@pytest.mark.parametrize("name, head", [
+    ("Linseed oil", "oil"), ("Rose petal jam", "jam"), ("Bags of jute", "bag"),
+    ("Peetal Bartan", "bartan"), ("Mangoes", "mango"), ("Oil for lamps", "oil"),
+    ("Of course", "course"), ("and 1234", ""),
+])
+def test_head_word_is_what_the_name_is_about(name, head):
+    assert text.head_word(name) == head
