@@ -9,6 +9,7 @@ import json
 import logging
 import os
 import sys
+from pathlib import Path
 from typing import Any
 
 import click
@@ -172,9 +173,17 @@ def evaluate(ctx: click.Context, out_dir: str | None) -> None:
     classifier = _classifier(ctx)
     pairs = load_pairs(None, _KnownCodes(classifier.index))
     results = run_evaluate(classifier, pairs, load_lexicon(None, _KnownCodes(classifier.index)))
-    md, js = write_reports(results, out_dir or models_dir(ctx.obj["models_dir"]) / "ranker")
+    folder = Path(out_dir) if out_dir else models_dir(ctx.obj["models_dir"]) / "ranker"
+    md, js = write_reports(results, folder)
+    written = f"{md} and {js}"
+    manifest = getattr(classifier.ranker, "manifest", {})
+    if not out_dir and manifest.get("training"):
+        # The model card beside the ranker repeats the headline numbers: keep it in step.
+        from hsmatch.training import write_model_card
+
+        written = f"{md}, {js} and {write_model_card(folder, manifest, results)}"
     click.echo(markdown_report(results))
-    click.echo(f"wrote {md} and {js}")
+    click.echo(f"wrote {written}")
 
 
 # --- District data: the name crosswalk and the synthetic HS8 stand-in ------------------

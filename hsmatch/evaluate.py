@@ -98,6 +98,10 @@ def score_matches(pairs: Sequence[Pair], matches: Sequence[Match]) -> dict[str, 
     out["broad_pairs"] = len(broad)
     out["broad_kind_accuracy"] = _mean([m.kind == "broad" for _, m in broad])
     out["broad_chapter_overlap"] = _mean([_hit([c.code for c in m.candidates], p.codes, 2) for p, m in broad])
+    # ... and the other side: how much of what is shown lies in a listed chapter (more
+    # candidates raise the overlap; this falls when they are padding).
+    out["broad_candidate_precision"] = _mean([_mean([_hit([c.code], p.codes, 2) for c in m.candidates])
+                                              for p, m in broad if m.candidates])
     unknown = [(p, m) for p, m in zip(pairs, matches, strict=True) if p.kind == "unknown"]
     out["unknown_pairs"] = len(unknown)
     out["unknown_no_code_rate"] = _mean([m.code is None for _, m in unknown])
@@ -213,6 +217,7 @@ HEADLINE = [
     ("kind_accuracy", "kind accuracy (all pairs)"), ("service_kind_accuracy", "services recognised"),
     ("service_sac4_top1", "service SAC heading top-1"), ("broad_kind_accuracy", "broad recognised"),
     ("broad_chapter_overlap", "broad: a listed chapter among candidates"),
+    ("broad_candidate_precision", "broad: share of candidates in a listed chapter"),
     ("unknown_no_code_rate", "non-products given no code"),
 ]
 
