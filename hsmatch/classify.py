@@ -23,7 +23,7 @@ import numpy as np
 from hsmatch.errors import IndexOutOfDate, InputError, ModelError
 from hsmatch.fuzzy import FuzzyIndex, NearTerms
 from hsmatch.index import Index, build_index, load_index
-from hsmatch.kind import KINDS, KindModel, meta_features
+from hsmatch.kind import KINDS, META_FEATURES, KindModel, meta_features
 from hsmatch.lexicon import Lexicon, LexiconEntry, load_lexicon
 from hsmatch.ranker import HeuristicRanker, Ranker
 from hsmatch.retrieve import EVIDENCE, FEATURE_INDEX, GoodsRetriever, Pool
@@ -41,6 +41,14 @@ log = logging.getLogger(__name__)
 
 # Without a trained kind model: a lexicon entry this close (rapidfuzz WRatio, 0-100) decides a part's kind.
 LEXICON_KIND_SCORE = 90.0
+# A broad name this close to a broad lexicon category is that category, and takes its codes;
+# a looser hit ("Sanitary ware" ~ "Metal handicraft and art ware", 86) shares a word, not a
+# meaning: the headings the name's own words point to serve better.
+BROAD_SAME_SCORE = 95.0
+# The headings a broad name's words point to: those whose best line scores at least this
+# share of the best heading's. The pool's tail ("Brass handicrafts" -> rice, spices) would
+# otherwise count as what the name covers when a district list is aligned.
+BROAD_HEADING_SHARE = 0.25
 # A whole entry this close to a lexicon term is not split on "&" / "and" ("Gems & Jewellery").
 LEXICON_NO_SPLIT_SCORE = 95.0
 # Below both, nothing in the nomenclature resembles the text.
@@ -319,16 +327,20 @@ class Classifier:
             pool.scores = part
 
     def kind_evidence(self, norms: Sequence[str], rows: np.ndarray,
-                      pools: Sequence[tuple[str, Pool] | None]) -> np.ndarray:
-        """The kind model's non-text inputs for each name (see :func:`hsmatch.kind.meta_features`)."""
-        out = np.zeros((len(norms), 9))
+                      pools: Sequence[tuple[str, Pool] | None]) -> tuple[np.ndarray, np.ndarray]:
+        """The kind model's non-text inputs for each name: the evidence of
+        :func:`hsmatch.kind.meta_features`, and the name's embedding (zeros without a pool)."""
+        out = np.zeros((len(norms), len(META_FEATURES)))
+        vectors = np.zeros((len(norms), self.goods.emb_t.shape[0]), dtype=np.float32)
         rows = np.asarray(rows)
         broad = rows[:, self._is_broad].max(axis=1, initial=0.0).tolist()
         service = rows[:, ~self._is_broad].max(axis=1, initial=0.0).tolist()
         for i, norm in enumerate(norms):
             pool = pools[i]
             out[i] = meta_features(norm, broad[i], service[i], pool[1].features if pool else None)
-        return out
+            if pool and pool[1].vector is not None:
+                vectors[i] = pool[1].vector
+        return out, vectors
 
     def kind_probabilities(self, texts: Sequence[str]) -> np.ndarray:
         """(n x 4) P(goods, broad, service, unknown) of unsplit texts (needs a kind model)."""
@@ -336,8 +348,8 @@ class Classifier:
             raise ModelError("no trained kind model; run `hsmatch train`")
         norms = [normalize(t) for t in texts]
         pools = self._pools(norms, [i for i, n in enumerate(norms) if n])
-        meta = self.kind_evidence(norms, self.lexicon_kind_scores(norms), pools)
-        return self.kind_model.probabilities(norms, meta)
+        meta, vectors = self.kind_evidence(norms, self.lexicon_kind_scores(norms), pools)
+        return self.kind_model.probabilities(norms, meta, vectors)
 
     def _resolve_parts(self, parts: list[str], k: int, progress: bool,
                        normalized: _Normalized | None = None) -> dict[str, Match]:
@@ -373,8 +385,8 @@ class Classifier:
         """Route each part by the kind model (or the lexicon) and match it; into ``out``."""
         probabilities: list[dict[str, float]] = [{} for _ in parts]
         if self.kind_model is not None and parts:
-            meta = self.kind_evidence(norms, rows, pools)
-            p = self.kind_model.probabilities(norms, meta)
+            meta, vectors = self.kind_evidence(norms, rows, pools)
+            p = self.kind_model.probabilities(norms, meta, vectors)
             probabilities = [dict(zip(KINDS, map(float, p[j]), strict=True)) for j in range(len(parts))]
         for part, norm, row, pool, probs in zip(parts, norms, rows, pools, probabilities, strict=True):
             route = max(probs, key=probs.__getitem__) if probs else self._route(norm, row)
@@ -466,10 +478,10 @@ class Classifier:
 
     def _broad_match(self, part: str, norm: str, row: np.ndarray, k: int,
                      pool: tuple[str, Pool] | None, p_broad: float | None) -> Match:
-        """A broad category: the chapters/headings of the nearest lexicon category, or, when
-        no category is near, the headings the goods candidates fall under."""
+        """A broad category: the chapters/headings of the lexicon category it is, or, when
+        it is none of them, the headings the goods candidates fall under."""
         hits = self._lexicon_hits(row, "broad", norm, limit=1)
-        if hits:
+        if hits and hits[0][1] >= BROAD_SAME_SCORE:
             entry, score = hits[0]
             candidates = [Candidate(code, self._group_text.get(code, ""), len(code),
                                     score / 100.0 * (1 - 0.01 * position),
@@ -481,8 +493,8 @@ class Classifier:
         else:
             candidates = self._headings_of_pool(pool, k) if pool else []
             covered = ", ".join(c.code for c in candidates)
-            reason = (f"broad: too general for one code, and no known category is near; "
-                      f"its words point to headings {covered or 'none'}")
+            near = f"the nearest known category is '{hits[0][0].term}'" if hits else "no known category is near"
+            reason = f"broad: too general for one code, and {near}; its words point to headings {covered or 'none'}"
             confidence = 0.0
         if p_broad is not None:
             confidence = p_broad
@@ -490,7 +502,8 @@ class Classifier:
         return Match(part, "broad", None, confidence, candidates, reason, query=norm)
 
     def _headings_of_pool(self, pool: tuple[str, Pool], k: int) -> list[Candidate]:
-        """The headings of the best goods candidates, each scored by its best line."""
+        """The headings of the best goods candidates, each scored by its best line (those
+        near the best heading only: see BROAD_HEADING_SHARE)."""
         lines, feats = pool[1].lines, pool[1].features
         scores = pool[1].scores if pool[1].scores is not None else self.ranker.score(feats)
         best: dict[str, tuple[float, str]] = {}
@@ -499,8 +512,9 @@ class Classifier:
             if code[:4] not in best:
                 best[code[:4]] = (float(scores[j]), code)
         ranked = sorted(best.items(), key=lambda item: -item[1][0])[:k]
+        floor = ranked[0][1][0] * BROAD_HEADING_SHARE if ranked else 0.0
         return [Candidate(heading, self._group_text.get(heading, ""), 4, score, {"best_line": line})
-                for heading, (score, line) in ranked]
+                for heading, (score, line) in ranked if score >= floor]
 
     def _service_match(self, part: str, norm: str, row: np.ndarray, k: int,
                        p_service: float | None) -> Match:

@@ -21,7 +21,7 @@ from scipy import sparse
 from hsmatch.fuzzy import FuzzyIndex
 from hsmatch.index import Index
 from hsmatch.lexicon import Lexicon, LexiconEntry
-from hsmatch.text import content_words, positive_words
+from hsmatch.text import content_words, head_word, positive_words
 
 # Character n-grams in more than this share of the lines (" of", "ed ", "and") weigh
 # little (low idf) but made up most of the character product's work: left out of it
@@ -34,6 +34,8 @@ ALIAS_TOP = 8
 # Aliases this short ("tv", "hal", "ups") count only as a whole word of the name: fuzzy
 # matching finds "hal" in "haldi" and "ups" in "cups".
 SHORT_ALIAS = 3
+# Words by which an alias names the opposite of a name it contains ("non-basmati rice").
+NEGATIONS = frozenset(["non"])
 # Lines a heading- or subheading-level alias may lend its score to.
 ALIAS_MAX_LINES = 40
 RANK_CAP = POOL_PER_RETRIEVER
@@ -43,6 +45,7 @@ FEATURES = (
     "char_sim", "char_gap", "char_rank",
     "emb_sim", "emb_gap", "emb_rank",
     "alias_score", "alias_exact", "alias_level", "alias_first", "alias_extra", "alias_cover",
+    "alias_head",
     "hs6_support", "heading_support",
     "log_export", "recent_export", "gst_only", "other_line",
     "query_words", "cover_line", "cover_heading", "line_explained",
@@ -67,6 +70,7 @@ class Pool:
     features: np.ndarray
     aliases: dict[int, str]  # line position -> the alias that lent it its score
     scores: np.ndarray | None = None  # the ranker's, once scored
+    vector: np.ndarray | None = None  # the name's embedding (the kind model reads it)
 
 
 def _top(row: np.ndarray, k: int, floor: float) -> np.ndarray:
@@ -182,7 +186,10 @@ class GoodsRetriever:
             alias = self.alias_scores(queries)
         elif isinstance(alias, Future):
             alias = alias.result()
-        return self._build_pools(queries, matrices, alias, tops)
+        pools = self._build_pools(queries, matrices, alias, tops)
+        for pool, vector in zip(pools, vectors, strict=True):
+            pool.vector = vector
+        return pools
 
     def _alias_evidence(self, query: str, alias_row: np.ndarray,
                         asked: frozenset[str] | None = None) -> _AliasEvidence:
@@ -194,11 +201,16 @@ class GoodsRetriever:
         alias_first: dict[int, float] = {}
         alias_extra: dict[int, float] = {}
         alias_cover: dict[int, float] = {}
+        alias_head: dict[int, float] = {}
         asked = content_words(query) if asked is None else asked
         said = query.split()
+        head = head_word(query)
         for a in _top(alias_row, ALIAS_TOP, ALIAS_MIN_SCORE):
             score = float(alias_row[a]) / 100.0
             if len(self.alias_norms[a]) <= SHORT_ALIAS and self.alias_norms[a] not in said:
+                continue
+            # "Non-basmati rice" contains all of "basmati rice" and means its opposite.
+            if NEGATIONS & (self.alias_words[a] - asked):
                 continue
             exact = float(self.alias_norms[a] == query)
             # An alias that says more than the name ("dehydrated onion" for "onion") is a
@@ -208,6 +220,9 @@ class GoodsRetriever:
             # ... and one that says less ("linseed" for "linseed oil") names another product:
             # fuzzy matching scores a name containing the alias high all the same.
             cover = len(words & asked) / len(asked) if asked else 0.0
+            # Whether the alias names what the name is about ("oil" of "linseed oil"), not
+            # only what it is made from: "linseed" covers half of "linseed oil", wrongly.
+            about = float(head in words)
             for line, first in zip(self.alias_lines[a].tolist(), self.alias_order[a].tolist(), strict=True):
                 if score > alias_score[line]:
                     alias_score[line] = score
@@ -217,8 +232,9 @@ class GoodsRetriever:
                     alias_first[line] = first
                     alias_extra[line] = extra
                     alias_cover[line] = cover
+                    alias_head[line] = about
         return _AliasEvidence(alias_score, alias_exact, alias_level, alias_term, alias_first, alias_extra,
-                              alias_cover)
+                              alias_cover, alias_head)
 
     def _build_pools(self, queries: Sequence[str], matrices: Sequence[np.ndarray], alias: np.ndarray,
                tops: Sequence[np.ndarray]) -> list[Pool]:
@@ -271,6 +287,7 @@ class GoodsRetriever:
             block[:, F["alias_first"]] = [e.first.get(i, 0.0) for i in own]
             block[:, F["alias_extra"]] = [e.extra.get(i, 0.0) for i in own]
             block[:, F["alias_cover"]] = [e.cover.get(i, 0.0) for i in own]
+            block[:, F["alias_head"]] = [e.head.get(i, 0.0) for i in own]
         # Agreement across levels: how strongly the pool backs the line's subheading/heading.
         strength = feats[:, [F["emb_sim"], F["word_sim"], F["char_sim"]]].max(axis=1)
         feats[:, F["hs6_support"]] = _best_of_others(of * (len(self.hs6_of) + 1) + self.hs6_id[lines],
@@ -319,7 +336,8 @@ class GoodsRetriever:
 class _AliasEvidence:
     """What a query's aliases lend each line: score, exactness, level, the alias term, the
     line's place in the alias's best-first codes (1, 1/2, 1/3...), the share of the
-    alias's words that the query lacks and the share of the query's words the alias has."""
+    alias's words that the query lacks, the share of the query's words the alias has, and
+    whether the alias has the query's head word."""
 
     score: dict[int, float]
     exact: dict[int, float]
@@ -328,6 +346,7 @@ class _AliasEvidence:
     first: dict[int, float]
     extra: dict[int, float]
     cover: dict[int, float]
+    head: dict[int, float]
 
 
 class _WordLists:

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from hsmatch.evaluate import HEADLINE, evaluate, write_reports
-from hsmatch.kind import fit_kind_model
+from hsmatch.kind import META_FEATURES, fit_kind_model
 from hsmatch.learned_ranker import (
     CASCADE_HEAD,
     CASCADE_KEEP,
@@ -49,6 +49,7 @@ class PairViews:
     norms: list[str]
     pools: list[tuple[str, Pool] | None]
     kind_meta: np.ndarray
+    kind_vectors: np.ndarray
 
 
 def pair_views(classifier: Classifier, pairs: Sequence[Pair], folds: int = 5) -> PairViews:
@@ -72,15 +73,17 @@ def pair_views(classifier: Classifier, pairs: Sequence[Pair], folds: int = 5) ->
         members = [p for p in pairs if fold(p.family) == number]
         dropped = classifier.lexicon.without_families({p.family for p in members})
         parts.append((classifier.with_lexicon(dropped), members))
-    views = PairViews([], [], [], np.zeros((0, 9)))
+    views = PairViews([], [], [], np.zeros((0, len(META_FEATURES))),
+                      np.zeros((0, classifier.goods.emb_t.shape[0]), dtype=np.float32))
     for engine, members in parts:
         norms = [normalize(p.text) for p in members]
         pools = engine.goods_pools([p.text for p in members])
-        meta = engine.kind_evidence(norms, engine.lexicon_kind_scores(norms), pools)
+        meta, vectors = engine.kind_evidence(norms, engine.lexicon_kind_scores(norms), pools)
         views.pairs += members
         views.norms += norms
         views.pools += pools
         views.kind_meta = np.vstack([views.kind_meta, meta])
+        views.kind_vectors = np.vstack([views.kind_vectors, vectors])
     return views
 
 
@@ -124,7 +127,7 @@ def train(*, models_path: str | os.PathLike[str] | None = None,
     # many again would tilt it away from broad and services names.
     usable = [i for i, n in enumerate(views.norms) if n]
     kind_model = fit_kind_model([views.norms[i] for i in usable], [views.pairs[i].kind for i in usable],
-                                views.kind_meta[usable], seed=seed)
+                                views.kind_meta[usable], views.kind_vectors[usable], seed=seed)
     stats["kind_model_names"] = len(usable)
     stats["kinds"] = dict(Counter(p.kind for p in chosen))
     folder = ranker_dir(models_path)
@@ -162,7 +165,7 @@ def write_model_card(folder: Path, manifest: dict[str, Any], results: dict[str, 
         f"- trained at: {manifest['trained_at']} with hsmatch {manifest['hsmatch_version']}",
         f"- abstains below confidence {manifest['threshold']}",
         f"- kind model: multinomial logistic regression (goods / broad / service / unknown) over "
-        f"word and character n-grams of the name and the engine's evidence, trained on "
+        f"word and character n-grams of the name, its sentence embedding and the engine's evidence, trained on "
         f"{manifest['training'].get('kind_model_names', 'n/a')} views of the training pairs",
         "- confidence of a goods match = P(goods) x P(top line right | goods); broad and service "
         "matches carry P(kind)",

@@ -13,12 +13,13 @@ from hsmatch.retrieve import (
     ALIAS_TOP,
     FEATURE_INDEX,
     FEATURES,
+    NEGATIONS,
     RANK_CAP,
     RELATIVE,
     SHORT_ALIAS,
     _top_rows,
 )
-from hsmatch.text import content_query, content_words, normalize
+from hsmatch.text import content_query, content_words, head_word, normalize
 
 NAMES = ["Basmati rice", "Haldi", "Agra Petha", "Tourism", "Marine products", "IT services",
          "Kesar mango", "Pickles & Petha", "Basmati rice, Tourism", "rice", "turmeric powder",
@@ -39,7 +40,7 @@ def _names(n):
 def _reference_pool(retriever, query, matrices, alias_row, tops):
     """A pool built one query at a time, plainly (how the batch computation must come out)."""
     alias_score, alias_exact, alias_level, alias_term = defaultdict(float), {}, {}, {}
-    alias_first, alias_extra, alias_cover = {}, {}, {}
+    alias_first, alias_extra, alias_cover, alias_head = {}, {}, {}, {}
     if alias_row.size:
         for a in np.argsort(-alias_row, kind="stable")[:ALIAS_TOP]:
             score = float(alias_row[a]) / 100.0
@@ -48,6 +49,8 @@ def _reference_pool(retriever, query, matrices, alias_row, tops):
             if len(retriever.alias_norms[a]) <= SHORT_ALIAS and retriever.alias_norms[a] not in query.split():
                 continue
             alias_words = content_words(retriever.alias_norms[a])
+            if NEGATIONS & (alias_words - content_words(query)):
+                continue
             for line, first in zip(retriever.alias_lines[a], retriever.alias_order[a], strict=True):
                 line = int(line)
                 if score > alias_score[line]:
@@ -60,6 +63,7 @@ def _reference_pool(retriever, query, matrices, alias_row, tops):
                                          if alias_words else 0.0)
                     asked = content_words(query)
                     alias_cover[line] = len(alias_words & asked) / len(asked) if asked else 0.0
+                    alias_head[line] = float(head_word(query) in alias_words)
     lines = np.array(list(dict.fromkeys([*(int(i) for t in tops for i in t), *alias_score])))
     F = FEATURE_INDEX
     feats = np.zeros((len(lines), len(FEATURES)), dtype=np.float32)
@@ -75,6 +79,7 @@ def _reference_pool(retriever, query, matrices, alias_row, tops):
     feats[:, F["alias_first"]] = [alias_first.get(int(i), 0.0) for i in lines]
     feats[:, F["alias_extra"]] = [alias_extra.get(int(i), 0.0) for i in lines]
     feats[:, F["alias_cover"]] = [alias_cover.get(int(i), 0.0) for i in lines]
+    feats[:, F["alias_head"]] = [alias_head.get(int(i), 0.0) for i in lines]
     strength = feats[:, [F["emb_sim"], F["word_sim"], F["char_sim"]]].max(axis=1)
     hs6, heading = retriever.hs6_of[lines], retriever.heading_of[lines]
     same6, same4 = hs6[:, None] == hs6[None, :], heading[:, None] == heading[None, :]

@@ -1,5 +1,6 @@
 import math
 
+import numpy as np
 import pytest
 
 from hsmatch.classify import KINDS, Candidate, Match
@@ -99,3 +100,27 @@ def test_abstention_keeps_candidates_and_says_why(classifier):
     assert match.code is None
     assert match.reason
     assert match.kind in ("goods", "unknown")
+
+
+def test_a_broad_name_takes_a_category_s_codes_only_when_it_is_that_category(classifier):
+    """A loose lexicon hit shares a word, not a meaning: the name's own headings serve."""
+    norm = "marine products"
+    j = next(i for i, e in enumerate(classifier._kind_entries) if e.kind == "broad" and e.norm == norm)
+    pool = classifier.goods_pools([norm])[0]
+    row = np.zeros(len(classifier._kind_entries), dtype=np.float32)
+    row[j] = 100.0
+    same = classifier._broad_match(norm, norm, row, 5, pool, None)
+    assert [c.code for c in same.candidates] == list(classifier._kind_entries[j].codes)[:len(same.candidates)]
+    row[j] = 86.0
+    loose = classifier._broad_match(norm, norm, row, 5, pool, None)
+    headings = [c.code for c in classifier._headings_of_pool(pool, 5)]
+    assert [c.code for c in loose.candidates] == headings and all(len(c) == 4 for c in headings)
+    assert f"nearest known category is '{classifier._kind_entries[j].term}'" in loose.reason
+
+
+def test_an_alias_that_negates_the_name_lends_it_nothing(classifier):
+    # "Non-basmati rice" contains all of "Basmati rice", and fuzzy matching scores it 95.
+    _, basmati = classifier.goods_pools(["Basmati rice"])[0]
+    assert "Non-basmati rice" not in basmati.aliases.values()
+    _, non_basmati = classifier.goods_pools(["Non basmati rice"])[0]
+    assert "Non-basmati rice" in non_basmati.aliases.values()
