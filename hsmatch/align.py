@@ -192,7 +192,8 @@ def product_codes(match: Match, settings: ScoreSettings) -> ProductCodes:
                 codes.append(part.candidates[0].code)
                 tentative = True
         elif part.kind == "broad":
-            codes.extend(c.code for c in part.candidates)
+            # The chapters/headings it covers; the example lines under them add nothing.
+            codes.extend(c.code for c in part.candidates if not c.example)
     return ProductCodes(kind=match.kind, code=match.code or "", codes=tuple(dict.fromkeys(codes)),
                         confidence=match.confidence, tentative=tentative, reason=match.reason,
                         candidates=candidates)

@@ -15,6 +15,7 @@ from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
+from itertools import chain
 from types import TracebackType
 from typing import Any, TypeVar
 
@@ -27,6 +28,7 @@ from hsmatch.kind import KINDS, META_FEATURES, KindModel, meta_features
 from hsmatch.lexicon import Lexicon, LexiconEntry, load_lexicon
 from hsmatch.ranker import HeuristicRanker, Ranker
 from hsmatch.retrieve import EVIDENCE, FEATURE_INDEX, GoodsRetriever, Pool
+from hsmatch.spelling import Speller, english_words
 from hsmatch.text import (
     content_query,
     content_words,
@@ -49,6 +51,9 @@ BROAD_SAME_SCORE = 95.0
 # share of the best heading's. The pool's tail ("Brass handicrafts" -> rice, spices) would
 # otherwise count as what the name covers when a district list is aligned.
 BROAD_HEADING_SHARE = 0.25
+# Evidence key of a line shown under a broad match's heading as an example, not as a code
+# the name covers (alignment and the broad metrics read the headings only).
+EXAMPLE_UNDER = "example_under_heading"
 # A whole entry this close to a lexicon term is not split on "&" / "and" ("Gems & Jewellery").
 LEXICON_NO_SPLIT_SCORE = 95.0
 # Below both, nothing in the nomenclature resembles the text.
@@ -77,6 +82,11 @@ class Candidate:
     level: int
     score: float
     evidence: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def example(self) -> bool:
+        """A line shown under a broad match's heading as an example, not a code it covers."""
+        return EXAMPLE_UNDER in self.evidence
 
     def to_dict(self) -> dict[str, Any]:
         return {"code": self.code, "description": self.description, "level": self.level,
@@ -129,6 +139,21 @@ def _unknown(text: str, reason: str, query: str = "") -> Match:
     return Match(text=text, kind="unknown", code=None, confidence=0.0, reason=reason, query=query)
 
 
+class _EnglishWords:
+    """Everyday English words for the speller, read once per process (30,000 words)."""
+
+    _words: frozenset[str] | None = None
+
+    @property
+    def words(self) -> frozenset[str]:
+        if self._words is None:
+            type(self)._words = english_words()
+        return self._words or frozenset()
+
+
+_ENGLISH = _EnglishWords()
+
+
 class Classifier:
     """Holds the built index, the lexicon and the ranker; classifies names."""
 
@@ -150,6 +175,10 @@ class Classifier:
         self._goods_text = index.goods.texts
         self._goods_position = self.goods.position
         self._services_word_t = index.services.word.T.tocsr()
+        # Known words: the nomenclature's (the word TF-IDF's single words) and the lexicon's.
+        self.speller = Speller(chain((t for t in index.word_vectorizer.vocabulary_ if " " not in t),
+                                     (w for norm in self._all_norms for w in norm.split())),
+                              _ENGLISH.words)
 
     # -- loading -----------------------------------------------------------------------
     @classmethod
@@ -312,7 +341,7 @@ class Classifier:
         scores (alias scores, and with ``lexicon`` its :meth:`lexicon_kind_scores`) queued
         in ``background`` a few chunks ahead of their use."""
         chunks = [list(chosen[start:start + BATCH]) for start in range(0, len(chosen), BATCH)]
-        queries = [[content_query(norms[i]) for i in chunk] for chunk in chunks]
+        queries = [[self.speller.text(content_query(norms[i])) for i in chunk] for chunk in chunks]
         return _ChunkedPools(self, norms, chunks, queries, background, lexicon, k)
 
     def _score(self, pools: Sequence[Pool], k: int = 5) -> None:
@@ -402,6 +431,8 @@ class Classifier:
                     f"next most likely: {_second(probs)}"), query=norm)
             else:
                 match = self._goods_match(part, pool[0], pool[1], k, probs.get("goods", 1.0))
+            if match.kind == "goods" and pool and pool[0] != content_query(norm):
+                match.reason += f" (spelling read as '{pool[0]}')"
             match.kind_probabilities = probs
             out[part] = match
 
@@ -421,7 +452,28 @@ class Classifier:
                           and feats[:, F["alias_score"]].max(initial=0) < 0.85)
         scores = pool.scores if pool.scores is not None else self.ranker.score(feats)
         best_first = self.ranker.order(scores, self.goods.hs6_id[pool.lines])
-        order = best_first[:k]
+        candidates = self._line_candidates(pool, best_first[:k], scores)
+        if evidence_floor or not candidates:
+            return Match(part, "unknown", None, 0.0, candidates,
+                         "nothing in the nomenclature or the alias index resembles this text",
+                         query=query)
+        # P(top candidate right) = P(the name is goods) x P(top right | goods).
+        confidence = p_goods * self.ranker.confidence(scores, feats, best_first)
+        top = candidates[0]
+        if confidence < self.ranker.threshold:
+            return Match(part, "goods", None, confidence, candidates,
+                         f"not sure: the best candidate {top.code} ({top.description[:60]}) has "
+                         f"confidence {confidence:.2f}, below the threshold {self.ranker.threshold:.2f}",
+                         query=query)
+        why = f"alias '{top.evidence['alias_term']}'" if "alias_term" in top.evidence else \
+            "nomenclature text"
+        note = "" if self.ranker.calibrated else " (uncalibrated heuristic ranker)"
+        return Match(part, "goods", top.code, confidence, candidates,
+                     f"matched on {why}{note}", query=query)
+
+    def _line_candidates(self, pool: Pool, order: np.ndarray, scores: np.ndarray) -> list[Candidate]:
+        """Candidates for the pool's lines at ``order``, with each retriever's evidence."""
+        feats = pool.features
         # The shown candidates' numbers, taken out of numpy at once (same values as one by one).
         lines = pool.lines[order]
         sims = feats[order][:, _EVIDENCE_SIM].tolist()
@@ -441,23 +493,7 @@ class Classifier:
                 evidence["alias_term"] = pool.aliases[line]
             evidence["india_exports_usd_m"] = round(export, 2)
             candidates.append(Candidate(str(code), self._goods_text[line], 8, score, evidence))
-        if evidence_floor or not candidates:
-            return Match(part, "unknown", None, 0.0, candidates,
-                         "nothing in the nomenclature or the alias index resembles this text",
-                         query=query)
-        # P(top candidate right) = P(the name is goods) x P(top right | goods).
-        confidence = p_goods * self.ranker.confidence(scores, feats, best_first)
-        top = candidates[0]
-        if confidence < self.ranker.threshold:
-            return Match(part, "goods", None, confidence, candidates,
-                         f"not sure: the best candidate {top.code} ({top.description[:60]}) has "
-                         f"confidence {confidence:.2f}, below the threshold {self.ranker.threshold:.2f}",
-                         query=query)
-        why = f"alias '{top.evidence['alias_term']}'" if "alias_term" in top.evidence else \
-            "nomenclature text"
-        note = "" if self.ranker.calibrated else " (uncalibrated heuristic ranker)"
-        return Match(part, "goods", top.code, confidence, candidates,
-                     f"matched on {why}{note}", query=query)
+        return candidates
 
     def _lexicon_hits(self, row: np.ndarray, kind: str, norm: str,
                       limit: int = 3) -> list[tuple[LexiconEntry, float]]:
@@ -496,6 +532,13 @@ class Classifier:
             near = f"the nearest known category is '{hits[0][0].term}'" if hits else "no known category is near"
             reason = f"broad: too general for one code, and {near}; its words point to headings {covered or 'none'}"
             confidence = 0.0
+            if pool and len(candidates) < k:
+                # Room left: the best lines under those headings, for a reviewer to narrow
+                # the name down ("Pumps" -> 8413, then its likeliest pump lines).
+                lines = self._lines_under(pool, {c.code for c in candidates}, k - len(candidates))
+                candidates += lines
+                if lines:
+                    reason += f"; likeliest lines under them: {', '.join(c.code for c in lines)}"
         if p_broad is not None:
             confidence = p_broad
             reason += f" (P(broad) = {p_broad:.2f})"
@@ -515,6 +558,19 @@ class Classifier:
         floor = ranked[0][1][0] * BROAD_HEADING_SHARE if ranked else 0.0
         return [Candidate(heading, self._group_text.get(heading, ""), 4, score, {"best_line": line})
                 for heading, (score, line) in ranked if score >= floor]
+
+    def _lines_under(self, pool: tuple[str, Pool], headings: set[str], k: int) -> list[Candidate]:
+        """The ``k`` best goods candidates of ``pool`` that fall under ``headings``."""
+        lines, feats = pool[1].lines, pool[1].features
+        scores = pool[1].scores if pool[1].scores is not None else self.ranker.score(feats)
+        best_first = self.ranker.order(scores, self.goods.hs6_id[lines])
+        codes = self.index.goods.codes[lines[best_first]]
+        under = [j for j, code in zip(best_first.tolist(), codes.tolist(), strict=True)
+                 if str(code)[:4] in headings]
+        examples = self._line_candidates(pool[1], np.array(under[:k], dtype=int), scores)
+        for candidate in examples:
+            candidate.evidence[EXAMPLE_UNDER] = candidate.code[:4]
+        return examples
 
     def _service_match(self, part: str, norm: str, row: np.ndarray, k: int,
                        p_service: float | None) -> Match:
@@ -671,13 +727,14 @@ def _combine(text: str, parts: list[Match], k: int, query: str | None = None) ->
     confidence = min(p.confidence for p in known)
     candidates: list[Candidate] = []
     seen: set[str] = set()
-    for rank in range(k):
-        for part in known:
-            if rank < len(part.candidates) and len(candidates) < k:
-                candidate = part.candidates[rank]
-                if candidate.code not in seen:
-                    seen.add(candidate.code)
-                    candidates.append(candidate)
+    # Round robin over the parts: what each names first, then broad parts' example lines.
+    for examples in (False, True):
+        ranked = [[c for c in p.candidates if c.example == examples] for p in known]
+        for rank in range(k):
+            for own in ranked:
+                if rank < len(own) and len(candidates) < k and own[rank].code not in seen:
+                    seen.add(own[rank].code)
+                    candidates.append(own[rank])
     names = "; ".join(f"{p.text} -> {p.kind} {p.code or ''}".strip() for p in parts)
     if len(kinds) == 1:
         kind = kinds.pop()

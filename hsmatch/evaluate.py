@@ -62,8 +62,8 @@ def score_matches(pairs: Sequence[Pair], matches: Sequence[Match]) -> dict[str, 
     """All metrics for matches of the given pairs (same order)."""
     goods = [(p, m) for p, m in zip(pairs, matches, strict=True) if p.kind == "goods"]
     out: dict[str, Any] = {"pairs": len(pairs), "goods_pairs": len(goods)}
-    # A goods name the kind model took for broad still ranks headings: they count at HS2/HS4
-    # (a heading cannot hit at HS6/HS8). SAC codes never count.
+    # A goods name the kind model took for broad ranks headings, then the likeliest lines
+    # under them: a heading counts at HS2/HS4 only. SAC codes never count.
     ranked = [[c.code for c in m.candidates if not c.code.startswith("99")] for _, m in goods]
     for level in LEVELS:
         out[f"hs{level}_top1"] = _mean([_hit(r[:1], p.codes, level) for (p, _), r in zip(goods, ranked, strict=True)])
@@ -98,10 +98,12 @@ def score_matches(pairs: Sequence[Pair], matches: Sequence[Match]) -> dict[str, 
     out["broad_pairs"] = len(broad)
     out["broad_kind_accuracy"] = _mean([m.kind == "broad" for _, m in broad])
     out["broad_chapter_overlap"] = _mean([_hit([c.code for c in m.candidates], p.codes, 2) for p, m in broad])
-    # ... and the other side: how much of what is shown lies in a listed chapter (more
-    # candidates raise the overlap; this falls when they are padding).
-    out["broad_candidate_precision"] = _mean([_mean([_hit([c.code], p.codes, 2) for c in m.candidates])
-                                              for p, m in broad if m.candidates])
+    # ... and the other side: how much of what it names (its chapters/headings; the example
+    # lines under them repeat those) lies in a listed chapter (more candidates raise the
+    # overlap; this falls when they are padding).
+    named = [(p, [c for c in m.candidates if not c.example]) for p, m in broad]
+    out["broad_candidate_precision"] = _mean([_mean([_hit([c.code], p.codes, 2) for c in groups])
+                                              for p, groups in named if groups])
     unknown = [(p, m) for p, m in zip(pairs, matches, strict=True) if p.kind == "unknown"]
     out["unknown_pairs"] = len(unknown)
     out["unknown_no_code_rate"] = _mean([m.code is None for _, m in unknown])

@@ -3,7 +3,8 @@ import math
 import numpy as np
 import pytest
 
-from hsmatch.classify import KINDS, Candidate, Match
+from hsmatch.align import ScoreSettings, product_codes
+from hsmatch.classify import EXAMPLE_UNDER, KINDS, Candidate, Match, _combine
 
 
 def test_one_name_gives_a_match_with_evidence(classifier):
@@ -114,8 +115,36 @@ def test_a_broad_name_takes_a_category_s_codes_only_when_it_is_that_category(cla
     row[j] = 86.0
     loose = classifier._broad_match(norm, norm, row, 5, pool, None)
     headings = [c.code for c in classifier._headings_of_pool(pool, 5)]
-    assert [c.code for c in loose.candidates] == headings and all(len(c) == 4 for c in headings)
+    named = [c.code for c in loose.candidates if not c.example]
+    assert named == headings and all(len(c) == 4 for c in headings)
     assert f"nearest known category is '{classifier._kind_entries[j].term}'" in loose.reason
+
+
+def test_a_broad_name_shows_the_likeliest_lines_under_its_headings(classifier):
+    """Room left after the headings goes to lines under them, for a reviewer to narrow down;
+    alignment still reads the headings only."""
+    norm = "frozen shrimp"
+    pool = classifier.goods_pools([norm])[0]
+    row = np.zeros(len(classifier._kind_entries), dtype=np.float32)
+    k = len(classifier._headings_of_pool(pool, 10)) + 2
+    match = classifier._broad_match(norm, norm, row, k, pool, 0.6)
+    headings = [c.code for c in match.candidates if not c.example]
+    lines = [c for c in match.candidates if c.example]
+    assert headings and len(lines) == 2 and len(match.candidates) == k
+    assert all(len(h) == 4 for h in headings) and all(c.level == 8 for c in lines)
+    assert match.candidates[:len(headings)] == [c for c in match.candidates if not c.example]
+    assert all(c.code[:4] in headings for c in lines)
+    assert "likeliest lines under them" in match.reason and match.code is None
+    assert product_codes(match, ScoreSettings()).codes == tuple(headings)
+
+
+def test_a_compound_broad_entry_lists_every_part_s_headings_before_example_lines():
+    def broad(text, headings, line):
+        return Match(text, "broad", None, 0.6, [Candidate(h, "", 4, 0.9) for h in headings] + [
+            Candidate(line, "", 8, 0.5, {EXAMPLE_UNDER: line[:4]})], "")
+    combined = _combine("Carpets & pumps", [broad("Carpets", ["5701", "5702"], "57011000"),
+                                             broad("Pumps", ["8413"], "84137010")], k=5)
+    assert [c.code for c in combined.candidates] == ["5701", "8413", "5702", "57011000", "84137010"]
 
 
 def test_an_alias_that_negates_the_name_lends_it_nothing(classifier):
