@@ -81,7 +81,13 @@ class Speller:
     def __init__(self, words: Iterable[str], english: frozenset[str] = frozenset()) -> None:
         self.counts = Counter(w for w in words if w.isalpha())
         self.english = english
-        self._choices = sorted(w for w in self.counts if len(w) >= MIN_WORD - 1)
+        # Every accepted correction keeps the first letter and the length within one, but
+        # a swap of the first two letters: known words by (first letter, length), so each
+        # unknown word is compared with a few hundred words, not all of them.
+        self._by_start: dict[tuple[str, int], list[str]] = {}
+        for w in sorted(self.counts):
+            if len(w) >= MIN_WORD - 1:
+                self._by_start.setdefault((w[0], len(w)), []).append(w)
         self._cache: dict[str, str] = {}
 
     def known(self, word: str) -> bool:
@@ -99,7 +105,10 @@ class Speller:
         return self._cache[word]
 
     def _correct(self, word: str) -> str:
-        near = process.extract(word, self._choices, scorer=DamerauLevenshtein.distance,
+        n = len(word)
+        choices = [w for size in (n - 1, n, n + 1) for w in self._by_start.get((word[0], size), ())]
+        choices += self._by_start.get((word[1], n), [])
+        near = process.extract(word, choices, scorer=DamerauLevenshtein.distance,
                                score_cutoff=1, limit=None)
         editable = len(word) >= MIN_ONE_EDIT and not word.endswith("ing")
         accepted = []

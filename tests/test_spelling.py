@@ -16,6 +16,7 @@ def speller():
 
 @pytest.mark.parametrize("typed, read", [
     ("gauva", "guava"),                  # two letters swapped
+    ("ugava", "guava"),                  # ... the first two, too
     ("milllet", "millet"), ("aamla", "amla"),  # a letter doubled
     ("fastners", "fasteners"),           # a letter dropped from a long word
     ("imitiation", "imitation"),
