@@ -474,6 +474,9 @@ def training_set(codes: np.ndarray, pairs: Sequence[Pair],
                        np.array(positive), per_pool, np.array(calibrated, dtype=bool), np.concatenate(hs6))
 
 
+MLP_EARLY_STOP_ROWS = 20_000
+
+
 def fit_scorer(X: np.ndarray, y: np.ndarray, kind: str, seed: int) -> Forest | MLP:
     """Fit the candidate scorer with scikit-learn and export it to arrays."""
     if kind == "trees":
@@ -491,8 +494,11 @@ def fit_scorer(X: np.ndarray, y: np.ndarray, kind: str, seed: int) -> Forest | M
         from sklearn.preprocessing import StandardScaler
 
         scaler = StandardScaler().fit(X)
+        # Early stopping holds out a tenth of the rows: on a few thousand rows that tenth
+        # is too few positives to stop by, and the net stops on noise.
         net = MLPClassifier(hidden_layer_sizes=(32, 16), alpha=1e-3, max_iter=400,
-                            early_stopping=True, n_iter_no_change=15, random_state=seed)
+                            early_stopping=len(y) >= MLP_EARLY_STOP_ROWS, n_iter_no_change=15,
+                            random_state=seed)
         net.fit(scaler.transform(X), y)
         return MLP.from_sklearn(scaler, net)
     raise ModelError(f"unknown ranker kind {kind!r}; choose one of {sorted(SCORERS)}")

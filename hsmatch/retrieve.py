@@ -21,6 +21,7 @@ from scipy import sparse
 from hsmatch.fuzzy import FuzzyIndex
 from hsmatch.index import Index
 from hsmatch.lexicon import Lexicon, LexiconEntry
+from hsmatch.materials import Materials
 from hsmatch.text import content_words, head_word, positive_words
 
 # Character n-grams in more than this share of the lines (" of", "ed ", "and") weigh
@@ -49,6 +50,7 @@ FEATURES = (
     "hs6_support", "heading_support",
     "log_export", "recent_export", "gst_only", "other_line",
     "query_words", "cover_line", "cover_heading", "line_explained",
+    "material_match", "material_clash",
     *(f"{name}_gap" for name in ("alias_score", "cover_line", "cover_heading", "line_explained",
                                  "log_export", "hs6_support")),
 )
@@ -147,6 +149,11 @@ class GoodsRetriever:
         self.own_words = _WordLists([self._ids(w) for w in self.line_words])
         self.cover_words = _WordLists([self._ids(w | h) for w, h in
                                        zip(self.line_words, self.heading_words, strict=True)])
+        # What each line is made of (see hsmatch.materials), as a bit mask of groups.
+        self.materials = Materials()
+        self.line_material = np.array([self.materials.of_line(w | h, c) for w, h, c in
+                                       zip(self.line_words, self.heading_words, codes, strict=True)],
+                                      dtype=np.int64)
 
     def _ids(self, words: frozenset[str]) -> list[int]:
         return [self.word_id.setdefault(w, len(self.word_id)) for w in words]
@@ -318,6 +325,13 @@ class GoodsRetriever:
         feats[named, F["cover_line"]] = found[named] / out_of[named]
         feats[named, F["cover_heading"]] = covered[named] / out_of[named]
         feats[explained, F["line_explained"]] = found[explained] / own_size[explained]
+        # Material: whether the line is of a material the name says, or only of others.
+        said = np.array([self.materials.of_words(w) for w in wanted], dtype=np.int64)
+        fits = np.array([self.materials.compatible(int(m)) for m in said], dtype=np.int64)
+        made_of = self.line_material[lines]
+        match = (made_of & fits[of]) != 0
+        feats[:, F["material_match"]] = match
+        feats[:, F["material_clash"]] = (said[of] != 0) & (made_of != 0) & ~match
         relative = [F[name] for name in RELATIVE]
         columns = feats[:, relative]
         best = np.maximum(np.maximum.reduceat(columns, starts, axis=0), np.float32(0.0))

@@ -7,10 +7,13 @@ clean parts; it knows nothing of codes (that is the classifier's job).
 
 from __future__ import annotations
 
+import functools
 import math
 import re
+import threading
 import unicodedata
 
+import snowballstemmer
 from anyascii import anyascii
 
 # Product names are short; a longer value is a paragraph or a paste error, not a name.
@@ -133,20 +136,22 @@ _STOPWORDS = frozenset(["of", "and", "or", "the", "with", "for", "not", "nor", "
                         "whether", "other", "than", "its", "their", "a", "an", "nes", "n", "e", "c"])
 
 
-def _stem(word: str) -> str:
-    """Plural to singular, roughly: mangoes -> mango, berries -> berry, sarees -> saree."""
-    if len(word) > 4 and word.endswith("ies"):
-        return word[:-3] + "y"
-    if len(word) > 4 and word.endswith("oes"):
-        return word[:-2]
-    if len(word) > 3 and word.endswith("s") and not word.endswith("ss"):
-        return word[:-1]
-    return word
+_STEMMER = snowballstemmer.stemmer("english")
+_STEMMER_LOCK = threading.Lock()  # a Snowball stemmer keeps its word as state
+
+
+@functools.lru_cache(maxsize=65536)
+def stem(word: str) -> str:
+    """The Snowball (Porter 2) stem of a word, so that a name and a line that say the same
+    thing in another form still share it: "twist drills" / "tools for drilling",
+    "printed fabrics" / "printing", "mangoes" / "mango"."""
+    with _STEMMER_LOCK:
+        return _STEMMER.stemWord(word)
 
 
 def content_words(text: str) -> frozenset[str]:
-    """The words of a text that carry meaning, singular (for word-overlap features)."""
-    return frozenset(_stem(w) for w in normalize(text).split()
+    """The words of a text that carry meaning, stemmed (for word-overlap features)."""
+    return frozenset(stem(w) for w in normalize(text).split()
                      if w not in _STOPWORDS and w not in FILLER_WORDS and not w.isdigit())
 
 
@@ -156,14 +161,14 @@ _POST_MODIFIER = frozenset(["of", "for", "with", "from", "made", "in"])
 
 
 def head_word(text: str) -> str:
-    """The word a product name is about, singular: the last content word before any "of" /
+    """The word a product name is about, stemmed: the last content word before any "of" /
     "for" phrase ("linseed oil" -> oil, "bags of jute" -> bag, "peetal bartan" -> bartan);
     "" for a name without content words."""
     words = normalize(text).split()
     cut = next((i for i, w in enumerate(words) if w in _POST_MODIFIER and i > 0), len(words))
     for word in reversed(words[:cut]):
         if word not in _STOPWORDS and word not in FILLER_WORDS and not word.isdigit():
-            return _stem(word)
+            return stem(word)
     return ""
 
 

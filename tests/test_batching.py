@@ -100,6 +100,14 @@ def _reference_pool(retriever, query, matrices, alias_row, tops):
             feats[row, F["cover_heading"]] = (len(wanted & (own | retriever.heading_words[line]))
                                               / len(wanted))
             feats[row, F["line_explained"]] = len(wanted & own) / len(own) if own else 0.0
+    materials = retriever.materials
+    said = materials.of_words(wanted)
+    for row, line in enumerate(lines):
+        made_of = materials.of_line(retriever.line_words[line] | retriever.heading_words[line],
+                                    retriever.index.goods.codes[line])
+        fits = bool(made_of & materials.compatible(said))
+        feats[row, F["material_match"]] = fits
+        feats[row, F["material_clash"]] = bool(said and made_of and not fits)
     for name in RELATIVE:
         column = feats[:, F[name]]
         feats[:, F[f"{name}_gap"]] = column.max(initial=0.0) - column
