@@ -168,15 +168,16 @@ def evaluate(ctx: click.Context, out_dir: str | None) -> None:
     from hsmatch.evaluate import markdown_report, write_reports
     from hsmatch.lexicon import load_lexicon
     from hsmatch.paths import models_dir
-    from hsmatch.trainset import load_pairs
+    from hsmatch.trainset import holding_out, load_pairs
 
     classifier = _classifier(ctx)
-    pairs = load_pairs(None, _KnownCodes(classifier.index))
+    manifest = getattr(classifier.ranker, "manifest", {})
+    # The families the ranker was trained without (fold 0 unless trained otherwise).
+    pairs = holding_out(load_pairs(None, _KnownCodes(classifier.index)), manifest.get("test_fold", 0))
     results = run_evaluate(classifier, pairs, load_lexicon(None, _KnownCodes(classifier.index)))
     folder = Path(out_dir) if out_dir else models_dir(ctx.obj["models_dir"]) / "ranker"
     md, js = write_reports(results, folder)
     written = f"{md} and {js}"
-    manifest = getattr(classifier.ranker, "manifest", {})
     if not out_dir and manifest.get("training"):
         # The model card beside the ranker repeats the headline numbers: keep it in step.
         from hsmatch.training import write_model_card

@@ -26,7 +26,7 @@ from hsmatch.learned_ranker import (
 )
 from hsmatch.lexicon import Lexicon, load_lexicon
 from hsmatch.text import normalize
-from hsmatch.trainset import Pair, load_pairs, pairs_hash
+from hsmatch.trainset import Pair, holding_out, load_pairs, pairs_hash
 
 if TYPE_CHECKING:
     from hsmatch.classify import Classifier
@@ -101,15 +101,16 @@ def train(*, models_path: str | os.PathLike[str] | None = None,
           data_dir: str | os.PathLike[str] | None = None,
           training_dir: str | os.PathLike[str] | None = None,
           kind: str = "trees", use: str = "train", seed: int = 0,
-          run_evaluation: bool = True) -> dict[str, Any]:
+          run_evaluation: bool = True, test_fold: int = 0) -> dict[str, Any]:
     """Train the ranker and the kind model on the training split (``use="train"``) or on
-    every pair (``use="all"``), save them under models/ranker and, on the split, evaluate."""
+    every pair (``use="all"``), save them under models/ranker and, on the split, evaluate.
+    ``test_fold``: which fold of families is held out (see trainset.FOLDS)."""
     from hsmatch.classify import Classifier, _KnownCodes
 
     loaded = Classifier.load(models_dir=models_path, data_dir=data_dir, training_dir=training_dir,
                              trained_models=False)
     known = _KnownCodes(loaded.index)
-    pairs = load_pairs(training_dir, known)
+    pairs = holding_out(load_pairs(training_dir, known), test_fold)
     chosen = [p for p in pairs if use == "all" or p.split == "train"]
     log.info("training on %d of %d pairs (%s)", len(chosen), len(pairs), use)
     # The knowledge base knows the training pairs by name, never the held-out ones.
@@ -133,6 +134,7 @@ def train(*, models_path: str | os.PathLike[str] | None = None,
     folder = ranker_dir(models_path)
     manifest = ranker_manifest(stats, pairs_hash(training_dir), classifier.index.manifest,
                                "all pairs" if use == "all" else "training split (held-out families excluded)")
+    manifest["test_fold"] = test_fold
     ranker.save(folder, manifest)
     kind_model.manifest = {"trained_at": manifest["trained_at"],
                            "training_data_sha256": manifest["training_data_sha256"]}

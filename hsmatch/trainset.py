@@ -13,8 +13,8 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
-from collections.abc import Container
-from dataclasses import dataclass
+from collections.abc import Container, Iterable
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from hsmatch.codes import split_codes
@@ -28,8 +28,10 @@ log = logging.getLogger(__name__)
 KINDS = ("goods", "broad", "service", "unknown")
 COLUMNS = ("text", "kind", "codes", "family", "reason")
 PAIR_FOLDERS = ("pairs", "reviewed")
-# Share of families held out for evaluation.
-TEST_SHARE = 0.2
+# Families fall into FOLDS folds by a stable hash; one fold (by default fold 0) is held
+# out for evaluation, and scripts/cross_validate.py holds out each in turn.
+FOLDS = 5
+TEST_SHARE = 1 / FOLDS
 
 
 @dataclass(frozen=True)
@@ -40,6 +42,7 @@ class Pair:
     family: str
     reason: str
     source: str
+    test_fold: int = 0  # the fold of families held out (see FOLDS)
 
     @property
     def reviewed(self) -> bool:
@@ -48,13 +51,25 @@ class Pair:
     @property
     def split(self) -> str:
         """Reviewers' corrections always train; team-written pairs split by family."""
-        return "train" if self.reviewed else family_split(self.family)
+        return "train" if self.reviewed else family_split(self.family, self.test_fold)
 
 
-def family_split(family: str, test_share: float = TEST_SHARE) -> str:
-    """'test' or 'train' for a family, by a stable hash: adding rows never reshuffles."""
+def family_fold(family: str) -> int:
+    """A family's fold, 0 .. FOLDS-1, by a stable hash: adding rows never reshuffles."""
     bucket = int(hashlib.sha256(family.encode()).hexdigest()[:8], 16) / 0xFFFFFFFF
-    return "test" if bucket < test_share else "train"
+    return min(int(bucket * FOLDS), FOLDS - 1)
+
+
+def family_split(family: str, test_fold: int = 0) -> str:
+    """'test' for the families of ``test_fold``, else 'train'."""
+    return "test" if family_fold(family) == test_fold else "train"
+
+
+def holding_out(pairs: Iterable[Pair], test_fold: int) -> list[Pair]:
+    """The pairs with the families of ``test_fold`` held out instead."""
+    if not 0 <= test_fold < FOLDS:
+        raise ValueError(f"test fold {test_fold} is not one of 0..{FOLDS - 1}")
+    return [replace(p, test_fold=test_fold) for p in pairs]
 
 
 def check_label(kind: str, codes: list[str], known: Container[str] | None, where: str) -> None:

@@ -10,7 +10,7 @@ import pytest
 from hsmatch.classify import Classifier
 from hsmatch.errors import DataError, ModelError
 from hsmatch.learned_ranker import MLP, Forest, LearnedRanker, fit_scorer, load_ranker
-from hsmatch.trainset import family_split, load_pairs
+from hsmatch.trainset import FOLDS, family_split, holding_out, load_pairs
 
 
 @pytest.fixture()
@@ -31,6 +31,17 @@ def test_pairs_load_and_split_by_family(training_dir):
     assert all(len(splits) == 1 for splits in by_family.values())
     # Stable: the split depends on the family name only.
     assert family_split("rice") == family_split("rice")
+
+
+def test_each_fold_holds_out_its_own_families(training_dir):
+    pairs = load_pairs(training_dir)
+    held = [{p.family for p in holding_out(pairs, fold) if p.split == "test"} for fold in range(FOLDS)]
+    # Every family is held out by exactly one fold; fold 0 is the default split.
+    assert sorted(f for fams in held for f in fams) == sorted({p.family for p in pairs})
+    assert held[0] == {p.family for p in pairs if p.split == "test"}
+    assert all(family_split(f, fold) == "test" for fold, fams in enumerate(held) for f in fams)
+    with pytest.raises(ValueError, match="not one of 0..4"):
+        holding_out(pairs, FOLDS)
 
 
 @pytest.mark.parametrize("row, message", [
