@@ -175,6 +175,8 @@ def evaluate(ctx: click.Context, out_dir: str | None) -> None:
     # The families the ranker was trained without (fold 0 unless trained otherwise).
     pairs = holding_out(load_pairs(None, _KnownCodes(classifier.index)), manifest.get("test_fold", 0))
     results = run_evaluate(classifier, pairs, load_lexicon(None, _KnownCodes(classifier.index)))
+    if manifest.get("training"):
+        results["training"] = manifest["training"]  # as `hsmatch train` writes it
     folder = Path(out_dir) if out_dir else models_dir(ctx.obj["models_dir"]) / "ranker"
     md, js = write_reports(results, folder)
     written = f"{md} and {js}"

@@ -40,7 +40,7 @@ def test_each_fold_holds_out_its_own_families(training_dir):
     assert sorted(f for fams in held for f in fams) == sorted({p.family for p in pairs})
     assert held[0] == {p.family for p in pairs if p.split == "test"}
     assert all(family_split(f, fold) == "test" for fold, fams in enumerate(held) for f in fams)
-    with pytest.raises(ValueError, match="not one of 0..4"):
+    with pytest.raises(ValueError, match=r"not one of 0\.\.4"):
         holding_out(pairs, FOLDS)
 
 
@@ -103,6 +103,24 @@ def test_train_saves_a_ranker_that_loads_without_pickle(workspace, ref_data):
     assert classifier.ranker.name == "learned-mlp"
     match = classifier.classify("Basmati rice")
     assert match.candidates[0].code == "10063020" and "uncalibrated" not in match.reason
+
+
+def test_evaluate_command_reports_the_fold_the_ranker_held_out(workspace, ref_data, monkeypatch):
+    from click.testing import CliRunner
+
+    from hsmatch.cli import cli
+    from hsmatch.training import train
+
+    models, training = workspace
+    train(models_path=models, data_dir=ref_data, training_dir=training, test_fold=2)
+    monkeypatch.setenv("HSMATCH_TRAINING_DATA", str(training))
+    result = CliRunner().invoke(cli, ["--data", str(ref_data), "--models", str(models), "evaluate"])
+    assert result.exit_code == 0, result.output
+    assert "(fold 2 of 5)" in result.output
+    report = json.loads((models / "ranker" / "evaluation.json").read_text())
+    held = {p.family for p in holding_out(load_pairs(training), 2) if p.split == "test"}
+    assert report["split"]["test_fold"] == 2 and report["split"]["test_families"] == len(held)
+    assert report["training"]["scorer"] == "trees"  # evaluate keeps what train recorded
 
 
 def test_ranker_with_foreign_features_is_refused(workspace, ref_data):
