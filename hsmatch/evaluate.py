@@ -246,8 +246,9 @@ def markdown_report(results: dict[str, Any]) -> str:
     by_name = full.get("by_name")
     if by_name:
         lines += ["", "## Known names and new names (goods, full knowledge base)", "",
-                  "Held-out names that are exactly a name in the knowledge base (an alias, written "
-                  "without sight of the pairs) against the rest, which the engine has to work out.", "",
+                  "Held-out names that are exactly a name in the knowledge base (an alias; no alias "
+                  "copies a labelled name, see tests/test_training_data.py) against the rest, which "
+                  "the engine has to work out.", "",
                   "| names | n | HS4 top-1 | HS6 top-1 | HS8 top-1 | HS6 top-5 |", "|---|---:|---:|---:|---:|---:|"]
         lines += [f"| {label} | {by_name[key]['n']} | {_fmt(by_name[key]['hs4_top1'])} | "
                   f"{_fmt(by_name[key]['hs6_top1'])} | {_fmt(by_name[key]['hs8_top1'])} | "
