@@ -22,7 +22,8 @@ from hsmatch.fuzzy import FuzzyIndex
 from hsmatch.index import Index
 from hsmatch.lexicon import Lexicon, LexiconEntry
 from hsmatch.materials import Materials
-from hsmatch.text import content_words, head_word, positive_words
+from hsmatch.name_headings import NameHeadings
+from hsmatch.text import content_words, head_word, negated_words, positive_words
 
 # Character n-grams in more than this share of the lines (" of", "ed ", "and") weigh
 # little (low idf) but made up most of the character product's work: left out of it
@@ -50,13 +51,14 @@ FEATURES = (
     "hs6_support", "heading_support",
     "log_export", "recent_export", "gst_only", "other_line",
     "query_words", "cover_line", "cover_heading", "line_explained",
-    "material_match", "material_clash",
+    "material_match", "material_clash", "negated_clash", "name_heading", "name_chapter",
     *(f"{name}_gap" for name in ("alias_score", "cover_line", "cover_heading", "line_explained",
-                                 "log_export", "hs6_support")),
+                                 "log_export", "hs6_support", "name_heading")),
 )
 # Features whose distance to the best of the pool is a feature too: a pointwise ranker sees
 # one candidate at a time, and "as good as the best here" means more than the raw value.
-RELATIVE = ("alias_score", "cover_line", "cover_heading", "line_explained", "log_export", "hs6_support")
+RELATIVE = ("alias_score", "cover_line", "cover_heading", "line_explained", "log_export", "hs6_support",
+            "name_heading")
 FEATURE_INDEX = {name: i for i, name in enumerate(FEATURES)}
 
 # Evidence shown on each candidate: retriever -> (similarity feature, rank feature).
@@ -140,15 +142,30 @@ class GoodsRetriever:
                          zip(index.groups.codes, index.groups.texts, strict=True) if len(c) == 4}
         self.line_words = [positive_words(t) for t in index.goods.texts]
         self.heading_words = [heading_words.get(c[:4], frozenset()) for c in codes]
+        # ... and the words a line's text (or its heading's) says it is not: "ground-nuts,
+        # not roasted" is no answer to "roasted peanuts".
+        heading_negated = {c: negated_words(t) for c, t in
+                           zip(index.groups.codes, index.groups.texts, strict=True) if len(c) == 4}
+        self.negated = [(negated_words(t) | heading_negated.get(c[:4], frozenset())) - w - h for t, c, w, h
+                        in zip(index.goods.texts, codes, self.line_words, self.heading_words, strict=True)]
         # The same, as integers for the batch computation of the features: the subheading
         # and heading of each line, and each line's words (and its own with its heading's)
         # as word ids in CSR form.
         self.hs6_id = np.unique(self.hs6_of, return_inverse=True)[1].astype(np.int64)
-        self.heading_id = np.unique(self.heading_of, return_inverse=True)[1].astype(np.int64)
+        headings, heading_id = np.unique(self.heading_of, return_inverse=True)
+        self.heading_id = heading_id.astype(np.int64)
+        # Which headings (and chapters) the words of the knowledge base's names point to.
+        self.name_headings = NameHeadings(self.aliases, headings.tolist())
+        chapters, chapter_of_heading = np.unique([h[:2] for h in headings], return_inverse=True)
+        self.heading_chapter = sparse.csr_matrix(
+            (np.ones(len(headings), dtype=np.float32), (np.arange(len(headings)), chapter_of_heading)),
+            shape=(len(headings), len(chapters)))
+        self.chapter_id = chapter_of_heading[self.heading_id].astype(np.int64)
         self.word_id: dict[str, int] = {}
         self.own_words = _WordLists([self._ids(w) for w in self.line_words])
         self.cover_words = _WordLists([self._ids(w | h) for w, h in
                                        zip(self.line_words, self.heading_words, strict=True)])
+        self.negated_words = _WordLists([self._ids(n) for n in self.negated])
         # What each line is made of (see hsmatch.materials), as a bit mask of groups.
         self.materials = Materials()
         self.line_material = np.array([self.materials.of_line(w | h, c) for w, h, c in
@@ -244,7 +261,7 @@ class GoodsRetriever:
                               alias_cover, alias_head)
 
     def _build_pools(self, queries: Sequence[str], matrices: Sequence[np.ndarray], alias: np.ndarray,
-               tops: Sequence[np.ndarray]) -> list[Pool]:
+                     tops: Sequence[np.ndarray]) -> list[Pool]:
         """The pools of a batch of queries, their features computed for the whole batch at
         once. Per pool, this is: the top lines of each retriever (word, embedding, char),
         then the lines its aliases lend a score to, each line once in that order; and one
@@ -316,8 +333,9 @@ class GoodsRetriever:
             asked[tuple(np.array(known).T)] = True
             found = self.own_words.count(asked, of, lines)
             covered = self.cover_words.count(asked, of, lines)
+            refused = self.negated_words.count(asked, of, lines)
         else:
-            found = covered = np.zeros(rows, dtype=np.int64)
+            found = covered = refused = np.zeros(rows, dtype=np.int64)
         out_of = n_wanted[of]
         named = out_of > 0
         own_size = self.own_words.sizes[lines]
@@ -325,6 +343,12 @@ class GoodsRetriever:
         feats[named, F["cover_line"]] = found[named] / out_of[named]
         feats[named, F["cover_heading"]] = covered[named] / out_of[named]
         feats[explained, F["line_explained"]] = found[explained] / own_size[explained]
+        feats[named, F["negated_clash"]] = refused[named] / out_of[named]
+        # The naive Bayes posterior of each line's heading and chapter (hsmatch.name_headings).
+        heading_post = self.name_headings.posteriors(wanted)
+        chapter_post = np.asarray(heading_post @ self.heading_chapter, dtype=np.float32)
+        feats[:, F["name_heading"]] = heading_post[of, self.heading_id[lines]]
+        feats[:, F["name_chapter"]] = chapter_post[of, self.chapter_id[lines]]
         # Material: whether the line is of a material the name says, or only of others.
         said = np.array([self.materials.of_words(w) for w in wanted], dtype=np.int64)
         fits = np.array([self.materials.compatible(int(m)) for m in said], dtype=np.int64)

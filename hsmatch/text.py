@@ -175,14 +175,25 @@ def head_word(text: str) -> str:
 # A nomenclature text names what a line is NOT after these words, up to the next
 # punctuation: "millet, other than seed", "(excluding cuff links)". Those words must not
 # count as the line's own, or "seed" would describe both the seed and the non-seed line.
+# "Whether or not broken" says both, so it negates nothing.
 _NEGATED_SPAN = re.compile(
-    r"\b(?:other than|excluding|except|not (?:being|including|containing|exceeding)?|"
+    r"\b(?:other than|excluding|except|(?<!whether or )not (?:being|including|containing|exceeding)?|"
     r"neither|nor|without|n\.?e\.?c\.?|nes)\b[^,;:()\[\]]*", re.IGNORECASE)
+# What "n.e.c." and "nes" leave in a span is not a word the line excludes.
+_NEGATION_WORDS = frozenset(["excluding", "except", "being", "including", "containing", "exceeding",
+                             "neither", "without", "nec"])
 
 
 def positive_words(text: str) -> frozenset[str]:
     """The content words of a nomenclature text, less those in negated spans."""
     return content_words(_NEGATED_SPAN.sub(" ", text))
+
+
+def negated_words(text: str) -> frozenset[str]:
+    """The content words a nomenclature text names as what it is not: "ground-nuts, not
+    roasted or otherwise cooked" -> roast, cook (and "otherwis")."""
+    spans = " ".join(m.group(0) for m in _NEGATED_SPAN.finditer(text))
+    return content_words(spans) - {stem(w) for w in _NEGATION_WORDS}
 
 
 def _split_outside_parens(text: str, pattern: re.Pattern[str]) -> list[str]:

