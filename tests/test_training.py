@@ -10,6 +10,7 @@ import pytest
 from hsmatch.classify import Classifier
 from hsmatch.errors import DataError, ModelError
 from hsmatch.learned_ranker import MLP, Forest, LearnedRanker, fit_scorer, load_ranker
+from hsmatch.training import CROSS_VALIDATION, cross_validation_lines, cross_validation_of
 from hsmatch.trainset import FOLDS, family_split, holding_out, load_pairs
 
 
@@ -200,3 +201,27 @@ def test_known_names_are_reported_apart_from_new_ones():
     out = name_breakdown(pairs, [match("10063020"), match("08039010"), match("998552")], {"basmati rice"})
     assert out["known"] == {"n": 1, "hs4_top1": 1.0, "hs6_top1": 1.0, "hs8_top1": 1.0, "hs6_top5": 1.0}
     assert out["new"]["n"] == 1 and out["new"]["hs8_top1"] == 0.0
+
+
+def _card_manifest(features=("word_sim", "alias_score")):
+    return {"training_data_sha256": "abc", "features": list(features)}
+
+
+def _fold(hs4):
+    return {s: {"hs4_top1": hs4, "ece": 0.05, "goods_pairs": 600} for s in ("full_knowledge_base", "unseen_families")}
+
+
+def test_model_card_headlines_the_cross_validation_of_its_own_model(tmp_path):
+    manifest = _card_manifest()
+    saved = {"model": cross_validation_of(manifest), "folds": {"0": _fold(0.80), "1": _fold(0.90)}}
+    (tmp_path / CROSS_VALIDATION).write_text(json.dumps(saved))
+    text = "\n".join(cross_validation_lines(tmp_path, manifest))
+    assert "Mean ± sd over 2 folds" in text
+    assert "| HS4 top-1 | 0.850 ± 0.071 | 0.850 ± 0.071 |" in text
+    assert "HS6 top-1" not in text  # not measured in these folds: not shown
+    # Retrained with other features (or data): the folds measured another model.
+    other = "\n".join(cross_validation_lines(tmp_path, _card_manifest(("word_sim",))))
+    assert "Not measured for this model" in other and "0.850" not in other
+    # No file, or one in the old format without the model it measured.
+    (tmp_path / CROSS_VALIDATION).write_text(json.dumps({"0": _fold(0.8), "1": _fold(0.9)}))
+    assert "Not measured" in "\n".join(cross_validation_lines(tmp_path, manifest))
