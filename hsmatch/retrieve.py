@@ -41,6 +41,13 @@ NEGATIONS = frozenset(["non"])
 # Lines a heading- or subheading-level alias may lend its score to.
 ALIAS_MAX_LINES = 40
 RANK_CAP = POOL_PER_RETRIEVER
+# Aliases near a name in meaning (embedding cosine) vouch for their lines and headings from
+# NEAR_FLOOR on; the NEAR_POOL_TOP nearest from NEAR_POOL_FLOOR on also bring their lines
+# into the pool ("instant coffee" brings 2101 to "soluble coffee"). Below 0.6 the static
+# embedding's neighbours are mostly words in common ("soluble cutting oil", 0.69).
+NEAR_FLOOR = 0.6
+NEAR_POOL_FLOOR = 0.8
+NEAR_POOL_TOP = 3
 
 FEATURES = (
     "word_sim", "word_gap", "word_rank",
@@ -52,13 +59,14 @@ FEATURES = (
     "log_export", "recent_export", "gst_only", "other_line",
     "query_words", "cover_line", "cover_heading", "line_explained",
     "material_match", "material_clash", "negated_clash", "name_heading", "name_chapter",
+    "near_line", "near_heading",
     *(f"{name}_gap" for name in ("alias_score", "cover_line", "cover_heading", "line_explained",
-                                 "log_export", "hs6_support", "name_heading")),
+                                 "log_export", "hs6_support", "name_heading", "near_line", "near_heading")),
 )
 # Features whose distance to the best of the pool is a feature too: a pointwise ranker sees
 # one candidate at a time, and "as good as the best here" means more than the raw value.
 RELATIVE = ("alias_score", "cover_line", "cover_heading", "line_explained", "log_export", "hs6_support",
-            "name_heading")
+            "name_heading", "near_line", "near_heading")
 FEATURE_INDEX = {name: i for i, name in enumerate(FEATURES)}
 
 # Evidence shown on each candidate: retriever -> (similarity feature, rank feature).
@@ -161,6 +169,13 @@ class GoodsRetriever:
             (np.ones(len(headings), dtype=np.float32), (np.arange(len(headings)), chapter_of_heading)),
             shape=(len(headings), len(chapters)))
         self.chapter_id = chapter_of_heading[self.heading_id].astype(np.int64)
+        # The aliases' embeddings, and each alias's lines and headings in CSR form: a name's
+        # nearest aliases in meaning vouch for them (see NEAR_FLOOR).
+        self.alias_vectors_t = np.ascontiguousarray(
+            index.embedder.encode(self.alias_norms).astype(np.float32).T) if self.aliases \
+            else np.zeros((index.goods.emb.shape[1], 0), dtype=np.float32)
+        self.alias_line_csr = _csr(self.alias_lines)
+        self.alias_heading_csr = _csr([np.unique(self.heading_id[lines]) for lines in self.alias_lines])
         self.word_id: dict[str, int] = {}
         self.own_words = _WordLists([self._ids(w) for w in self.line_words])
         self.cover_words = _WordLists([self._ids(w | h) for w, h in
@@ -189,6 +204,10 @@ class GoodsRetriever:
         """(n_queries x n_lines) similarities of query embeddings to the lines' embeddings."""
         return np.asarray(vectors, dtype=np.float32) @ self.emb_t
 
+    def near_scores(self, vectors: np.ndarray) -> np.ndarray:
+        """(n_queries x n_aliases) cosine of query embeddings to the aliases' embeddings."""
+        return np.asarray(vectors, dtype=np.float32) @ self.alias_vectors_t
+
     def alias_scores(self, queries: Sequence[str]) -> np.ndarray:
         """(n_queries x n_aliases) rapidfuzz WRatio scores in 0..100."""
         if not self.aliases:
@@ -210,7 +229,7 @@ class GoodsRetriever:
             alias = self.alias_scores(queries)
         elif isinstance(alias, Future):
             alias = alias.result()
-        pools = self._build_pools(queries, matrices, alias, tops)
+        pools = self._build_pools(queries, matrices, alias, tops, self.near_scores(vectors))
         for pool, vector in zip(pools, vectors, strict=True):
             pool.vector = vector
         return pools
@@ -261,11 +280,12 @@ class GoodsRetriever:
                               alias_cover, alias_head)
 
     def _build_pools(self, queries: Sequence[str], matrices: Sequence[np.ndarray], alias: np.ndarray,
-                     tops: Sequence[np.ndarray]) -> list[Pool]:
+                     tops: Sequence[np.ndarray], near: np.ndarray) -> list[Pool]:
         """The pools of a batch of queries, their features computed for the whole batch at
         once. Per pool, this is: the top lines of each retriever (word, embedding, char),
-        then the lines its aliases lend a score to, each line once in that order; and one
-        feature row per line (see FEATURES)."""
+        then the lines its aliases lend a score to, then those of its nearest aliases in
+        meaning, each line once in that order; and one feature row per line (see FEATURES).
+        ``near``: the queries' :meth:`near_scores`."""
         n = len(queries)
         F = FEATURE_INDEX
         # Alias evidence only where some alias reaches the cut-off (few names).
@@ -274,13 +294,20 @@ class GoodsRetriever:
         wanted = [content_words(q) for q in queries]
         evidence = {q: self._alias_evidence(queries[q], alias[q], wanted[q]) for q in hits}
 
+        nearest = [_nearest(row) for row in near]
+
         # Candidate lines: first occurrence kept, in order; -1 pads the rows.
         retrieved = np.hstack([np.asarray(t, dtype=np.int64) for t in tops])
         extra = max((len(e.score) for e in evidence.values()), default=0)
-        candidates = np.full((n, retrieved.shape[1] + extra), -1, dtype=np.int64)
+        brought = [np.concatenate([self.alias_lines[a] for a in best]) if len(best) else
+                   np.zeros(0, dtype=np.int64) for best in nearest]
+        width = retrieved.shape[1] + extra
+        candidates = np.full((n, width + max((len(b) for b in brought), default=0)), -1, dtype=np.int64)
         candidates[:, :retrieved.shape[1]] = retrieved
         for q, e in evidence.items():
             candidates[q, retrieved.shape[1]:retrieved.shape[1] + len(e.score)] = list(e.score)
+        for q, lines_of_near in enumerate(brought):
+            candidates[q, width:width + len(lines_of_near)] = lines_of_near
         order = np.argsort(candidates, axis=1, kind="stable")
         ranked = np.take_along_axis(candidates, order, axis=1)
         repeated = np.zeros(candidates.shape, dtype=bool)
@@ -356,6 +383,13 @@ class GoodsRetriever:
         match = (made_of & fits[of]) != 0
         feats[:, F["material_match"]] = match
         feats[:, F["material_clash"]] = (said[of] != 0) & (made_of != 0) & ~match
+        # Meaning: the best cosine of an alias near the name that covers the line / heading.
+        asked_q, asked_a = np.nonzero(near >= NEAR_FLOOR)
+        cosine = near[asked_q, asked_a]
+        feats[:, F["near_line"]] = _best_per_key(self.alias_line_csr, asked_q, asked_a, cosine,
+                                                 of, lines, len(self.hs6_of))
+        feats[:, F["near_heading"]] = _best_per_key(self.alias_heading_csr, asked_q, asked_a, cosine,
+                                                    of, self.heading_id[lines], len(self.hs6_of))
         relative = [F[name] for name in RELATIVE]
         columns = feats[:, relative]
         best = np.maximum(np.maximum.reduceat(columns, starts, axis=0), np.float32(0.0))
@@ -403,6 +437,43 @@ class _WordLists:
         offset = np.arange(len(row)) - np.repeat(np.cumsum(sizes) - sizes, sizes)
         words = self.ids[np.repeat(self.starts[lines], sizes) + offset]
         return np.bincount(row[asked[of[row], words]], minlength=len(lines))
+
+
+def _csr(lists: Sequence[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+    """A list of integer arrays as (indptr, indices)."""
+    indptr = np.zeros(len(lists) + 1, dtype=np.int64)
+    indptr[1:] = np.cumsum([len(x) for x in lists])
+    indices = np.concatenate(lists).astype(np.int64) if lists else np.zeros(0, dtype=np.int64)
+    return indptr, indices
+
+
+def _nearest(row: np.ndarray) -> np.ndarray:
+    """The NEAR_POOL_TOP aliases nearest a name from NEAR_POOL_FLOOR on, nearest first
+    (ties in alias order)."""
+    above = np.flatnonzero(row >= NEAR_POOL_FLOOR)
+    return above[np.lexsort((above, -row[above]))][:NEAR_POOL_TOP]
+
+
+def _best_per_key(csr: tuple[np.ndarray, np.ndarray], queries: np.ndarray, aliases: np.ndarray,
+                  values: np.ndarray, of: np.ndarray, keys: np.ndarray, n_keys: int) -> np.ndarray:
+    """For each pool row (query ``of``, line or heading ``keys``, all below ``n_keys``): the
+    best of ``values`` among the (query, alias) pairs whose alias covers that key in
+    ``csr``; 0 if none."""
+    indptr, indices = csr
+    counts = indptr[aliases + 1] - indptr[aliases]
+    starts = np.repeat(indptr[aliases], counts)
+    offsets = np.arange(counts.sum()) - np.repeat(np.cumsum(counts) - counts, counts)
+    covered = indices[starts + offsets]
+    pair_keys = np.repeat(queries, counts) * (n_keys + 1) + covered
+    pair_values = np.repeat(values, counts)
+    if len(pair_keys):
+        order = np.lexsort((-pair_values, pair_keys))
+        unique, first = np.unique(pair_keys[order], return_index=True)
+        found = pair_values[order][first]
+        row_keys = of * (n_keys + 1) + keys
+        at = np.clip(np.searchsorted(unique, row_keys), 0, len(unique) - 1)
+        return np.where(unique[at] == row_keys, found[at], 0.0).astype(np.float32)
+    return np.zeros(len(of), dtype=np.float32)
 
 
 def _group_sizes(keys: np.ndarray) -> np.ndarray:

@@ -13,6 +13,9 @@ from hsmatch.retrieve import (
     ALIAS_TOP,
     FEATURE_INDEX,
     FEATURES,
+    NEAR_FLOOR,
+    NEAR_POOL_FLOOR,
+    NEAR_POOL_TOP,
     NEGATIONS,
     RANK_CAP,
     RELATIVE,
@@ -37,7 +40,7 @@ def _names(n):
     return out
 
 
-def _reference_pool(retriever, query, matrices, alias_row, tops):
+def _reference_pool(retriever, query, matrices, alias_row, tops, near_row):
     """A pool built one query at a time, plainly (how the batch computation must come out)."""
     alias_score, alias_exact, alias_level, alias_term = defaultdict(float), {}, {}, {}
     alias_first, alias_extra, alias_cover, alias_head = {}, {}, {}, {}
@@ -64,7 +67,10 @@ def _reference_pool(retriever, query, matrices, alias_row, tops):
                     asked = content_words(query)
                     alias_cover[line] = len(alias_words & asked) / len(asked) if asked else 0.0
                     alias_head[line] = float(head_word(query) in alias_words)
-    lines = np.array(list(dict.fromkeys([*(int(i) for t in tops for i in t), *alias_score])))
+    nearest = sorted((a for a in range(len(near_row)) if near_row[a] >= NEAR_POOL_FLOOR),
+                     key=lambda a: (-near_row[a], a))[:NEAR_POOL_TOP]
+    brought = [int(i) for a in nearest for i in retriever.alias_lines[a]]
+    lines = np.array(list(dict.fromkeys([*(int(i) for t in tops for i in t), *alias_score, *brought])))
     F = FEATURE_INDEX
     feats = np.zeros((len(lines), len(FEATURES)), dtype=np.float32)
     for name, matrix, top in zip(("word", "emb", "char"), matrices, tops, strict=True):
@@ -108,6 +114,14 @@ def _reference_pool(retriever, query, matrices, alias_row, tops):
         fits = bool(made_of & materials.compatible(said))
         feats[row, F["material_match"]] = fits
         feats[row, F["material_clash"]] = bool(said and made_of and not fits)
+    near_line, near_heading = defaultdict(float), defaultdict(float)
+    for a in np.flatnonzero(near_row >= NEAR_FLOOR):
+        for line in retriever.alias_lines[a]:
+            near_line[int(line)] = max(near_line[int(line)], float(near_row[a]))
+            heading = retriever.heading_of[line]
+            near_heading[heading] = max(near_heading[heading], float(near_row[a]))
+    feats[:, F["near_line"]] = [near_line[int(i)] for i in lines]
+    feats[:, F["near_heading"]] = [near_heading[retriever.heading_of[i]] for i in lines]
     refused = [len(wanted & retriever.negated[line]) / len(wanted) if wanted else 0.0 for line in lines]
     feats[:, F["negated_clash"]] = refused
     # A batch of one: the batch path must give each name the posterior it gives it alone.
@@ -133,10 +147,12 @@ def test_batch_features_equal_the_plain_computation(classifier):
     matrices = retriever.similarities(queries, vectors)
     alias = retriever.alias_scores(queries)
     tops = [_top_rows(m, RANK_CAP) for m in matrices]
+    near = retriever.near_scores(vectors)
     assert (alias >= ALIAS_MIN_SCORE).any(axis=1).sum() > 10  # the alias path is exercised
+    assert ((near >= NEAR_POOL_FLOOR).sum(axis=1) >= 2).sum() > 10  # ... and the near one
     for q, (query, pool) in enumerate(zip(queries, pools, strict=True)):
         lines, feats, aliases = _reference_pool(retriever, query, [m[q] for m in matrices],
-                                                alias[q], [t[q] for t in tops])
+                                                alias[q], [t[q] for t in tops], near[q])
         np.testing.assert_array_equal(pool.lines, lines)
         assert pool.features.dtype == feats.dtype
         # Summing a chapter's headings in another order moves the last bit of a float.
