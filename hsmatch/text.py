@@ -13,7 +13,7 @@ import re
 import threading
 import unicodedata
 
-import snowballstemmer
+import Stemmer  # PyStemmer: the Snowball stemmers compiled from C
 from anyascii import anyascii
 
 # Product names are short; a longer value is a paragraph or a paste error, not a name.
@@ -46,6 +46,8 @@ _VARIANTS = {
     "pvt": "",
     "ltd": "",
 }
+# The first word of each variant (a variant applies only where its first word is).
+_VARIANT_WORDS = frozenset(v.split()[0] for v in _VARIANTS)
 
 # Words that name the kind of listing rather than the product ("Cashew processing
 # cluster"); dropped from the query the goods retrievers see.
@@ -115,12 +117,18 @@ def display_text(value: str) -> str:
     return _SPACE.sub(" ", strip_controls(value)).strip()
 
 
+@functools.lru_cache(maxsize=1 << 16)
 def normalize(text: str) -> str:
-    """Lower-case ASCII words separated by single spaces; common variants folded."""
+    """Lower-case ASCII words separated by single spaces; common variants folded.
+    Cached: a batch normalises each name in several places, and loading the engine
+    normalises the nomenclature's texts for each of its word sets."""
     text = anyascii(strip_controls(text)).lower()
     text = text.replace("&", " and ").replace("'s ", "s ").replace("'", "")
-    text = _NON_WORD.sub(" ", text)
-    text = f" {_SPACE.sub(' ', text).strip()} "
+    text = _NON_WORD.sub(" ", text).strip()
+    # Most texts hold no variant: checking the words first skips the replacements.
+    if _VARIANT_WORDS.isdisjoint(text.split()):
+        return text
+    text = f" {text} "
     for variant, plain in _VARIANTS.items():
         text = text.replace(f" {variant} ", f" {plain} " if plain else " ")
     return _SPACE.sub(" ", text).strip()
@@ -136,8 +144,8 @@ _STOPWORDS = frozenset(["of", "and", "or", "the", "with", "for", "not", "nor", "
                         "whether", "other", "than", "its", "their", "a", "an", "nes", "n", "e", "c"])
 
 
-_STEMMER = snowballstemmer.stemmer("english")
-_STEMMER_LOCK = threading.Lock()  # a Snowball stemmer keeps its word as state
+_STEMMER = Stemmer.Stemmer("english")
+_STEMMER_LOCK = threading.Lock()  # a Stemmer object is not thread-safe
 
 
 @functools.lru_cache(maxsize=65536)

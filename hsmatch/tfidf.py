@@ -16,6 +16,7 @@ from scipy import sparse
 
 _TOKEN = re.compile(r"(?u)\b\w\w+\b")
 _WHITE = re.compile(r"\s\s+")
+_WORD_CACHE_SIZE = 200_000  # words whose char n-gram columns are kept (a few MB)
 
 
 def word_ngrams(text: str, ngram_range: tuple[int, int] = (1, 2)) -> list[str]:
@@ -75,13 +76,38 @@ class Tfidf:
         self.idf_ = (np.log((1 + n_docs) / (1 + counts_arr)) + 1.0).astype(np.float32)
         return self
 
+    def __getstate__(self) -> dict[str, object]:
+        # The per-word cache is rebuilt on use; it is not part of the fitted vectoriser.
+        return {k: v for k, v in self.__dict__.items() if k != "_word_columns"}
+
+    def _char_columns(self, text: str) -> np.ndarray:
+        """The vocabulary columns of a text's char_wb n-grams, one per occurrence.
+        char_wb n-grams never cross a word boundary, so each word's are computed once
+        and cached: names repeat their words far more than they repeat whole."""
+        cache: dict[str, np.ndarray] = self.__dict__.setdefault("_word_columns", {})
+        parts = []
+        for word in _WHITE.sub(" ", text.lower()).split():
+            cols = cache.get(word)
+            if cols is None:
+                ids = [j for j in map(self.vocabulary_.get, char_wb_ngrams(word, self.ngram_range))
+                       if j is not None]
+                cols = np.array(ids, dtype=np.int64)
+                if len(cache) < _WORD_CACHE_SIZE:
+                    cache[word] = cols
+            parts.append(cols)
+        return np.concatenate(parts) if parts else np.zeros(0, dtype=np.int64)
+
     def transform(self, texts: Sequence[str]) -> sparse.csr_matrix:
         vocab = self.vocabulary_
         indptr, indices, values = [0], [], []
         for text in texts:
-            counts = Counter(j for j in map(vocab.get, self._terms(text)) if j is not None)
-            cols = np.fromiter(counts.keys(), dtype=np.int64, count=len(counts))
-            tf = 1.0 + np.log(np.fromiter(counts.values(), dtype=np.float32, count=len(counts)))
+            if self.analyzer == "char_wb":
+                cols, n = np.unique(self._char_columns(text), return_counts=True)
+                tf = 1.0 + np.log(n.astype(np.float32))
+            else:
+                counts = Counter(j for j in map(vocab.get, self._terms(text)) if j is not None)
+                cols = np.fromiter(counts.keys(), dtype=np.int64, count=len(counts))
+                tf = 1.0 + np.log(np.fromiter(counts.values(), dtype=np.float32, count=len(counts)))
             weights = tf * self.idf_[cols] if len(cols) else tf
             norm = float(np.sqrt((weights**2).sum())) if len(cols) else 1.0
             indices.append(cols)
