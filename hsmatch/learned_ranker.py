@@ -50,6 +50,9 @@ _FOREST_FIELDS = ("feature", "threshold", "left", "right", "value")
 # rest of the trees score (see Forest.raw_pools).
 CASCADE_HEAD = 100
 CASCADE_KEEP = 12
+# Candidate places spread over subheadings, and how many of the first stay as scored.
+SPREAD_SHOWN = 5
+SPREAD_KEPT = 2
 # Rows scored at once: the (rows x trees) bitmask array is kept near this many bytes, so
 # that it stays in cache (600 trees of 31 leaves: 1,024-row chunks took 0.63 s per 100,000
 # rows, 256-row chunks 0.37 s).
@@ -332,6 +335,32 @@ def subheading_first(scores: np.ndarray, groups: np.ndarray, scope: int = CASCAD
     return np.r_[top, order[order != top]]
 
 
+def spread_subheadings(order: np.ndarray, groups: np.ndarray, shown: int = SPREAD_SHOWN,
+                       kept: int = SPREAD_KEPT, scope: int = CASCADE_KEEP) -> np.ndarray:
+    """``order`` with its first ``shown`` places spread over subheadings: the first ``kept``
+    stay, the next go to the best line of each subheading not yet among them, then the
+    rest follow in order. Only the ``scope`` first lines (the exactly scored) move.
+
+    Five lines of one subheading show a reviewer one answer five times and hide the
+    next likeliest product; the best sibling still comes second. Over the five held-out
+    folds this raised HS6 top-5 by 0.3 to 0.9 points (mean 0.6) and moved HS8 top-5 by
+    -1.0 to +0.8 (mean -0.2); top-1 is unchanged."""
+    if len(order) <= kept:
+        return order
+    head = order[:scope].tolist()
+    group = groups.tolist()
+    chosen = head[:kept]
+    seen = {group[j] for j in chosen}
+    for j in head[kept:]:
+        if len(chosen) == shown:
+            break
+        if group[j] not in seen:
+            chosen.append(j)
+            seen.add(group[j])
+    picked = set(chosen)
+    return np.array(chosen + [j for j in order.tolist() if j not in picked], dtype=order.dtype)
+
+
 def calibration_features(scores: np.ndarray, features: np.ndarray,
                          order: np.ndarray | None = None) -> np.ndarray:
     """What the calibrator sees of one pool: how sure the ranker is of its top candidate
@@ -372,8 +401,9 @@ class LearnedRanker:
         return self.score(features)
 
     def order(self, scores: np.ndarray, groups: np.ndarray) -> np.ndarray:
-        """Candidates best first (``groups``: each candidate's subheading)."""
-        return subheading_first(scores, groups)
+        """Candidates best first (``groups``: each candidate's subheading), the first few
+        spread over subheadings (see spread_subheadings)."""
+        return spread_subheadings(subheading_first(scores, groups), groups)
 
     def confidence(self, scores: np.ndarray, features: np.ndarray, order: np.ndarray | None = None) -> float:
         if scores.size == 0:

@@ -186,6 +186,21 @@ def test_the_subheading_most_likely_right_comes_first():
     assert subheading_first(np.array([0.4]), np.array(["a"])).tolist() == [0]
 
 
+def test_the_first_candidates_spread_over_subheadings():
+    from hsmatch.learned_ranker import spread_subheadings
+
+    # Scored order: four lines of 010130, then 020110 and 030110. The best two stay; the
+    # next places go to the subheadings not yet shown, then the siblings follow.
+    groups = np.array(["010130", "010130", "010130", "010130", "020110", "030110"])
+    order = np.arange(6)
+    assert spread_subheadings(order, groups, shown=4, kept=2).tolist() == [0, 1, 4, 5, 2, 3]
+    # With no other subheading, the order is kept; every position appears once.
+    same = np.array(["a"] * 4)
+    assert spread_subheadings(np.array([2, 0, 1, 3]), same).tolist() == [2, 0, 1, 3]
+    # Lines past the exactly scored ones never move up.
+    assert spread_subheadings(order, groups, shown=4, kept=2, scope=4).tolist() == [0, 1, 2, 3, 4, 5]
+
+
 def test_known_names_are_reported_apart_from_new_ones():
     from hsmatch.classify import Candidate, Match
     from hsmatch.evaluate import name_breakdown
