@@ -59,14 +59,15 @@ FEATURES = (
     "log_export", "recent_export", "gst_only", "other_line",
     "query_words", "cover_line", "cover_heading", "line_explained",
     "material_match", "material_clash", "negated_clash", "name_heading", "name_chapter",
-    "near_line", "near_heading",
+    "near_line", "near_heading", "head_line", "head_heading",
     *(f"{name}_gap" for name in ("alias_score", "cover_line", "cover_heading", "line_explained",
-                                 "log_export", "hs6_support", "name_heading", "near_line", "near_heading")),
+                                 "log_export", "hs6_support", "name_heading", "near_line", "near_heading",
+                                 "head_line", "head_heading")),
 )
 # Features whose distance to the best of the pool is a feature too: a pointwise ranker sees
 # one candidate at a time, and "as good as the best here" means more than the raw value.
 RELATIVE = ("alias_score", "cover_line", "cover_heading", "line_explained", "log_export", "hs6_support",
-            "name_heading", "near_line", "near_heading")
+            "name_heading", "near_line", "near_heading", "head_line", "head_heading")
 FEATURE_INDEX = {name: i for i, name in enumerate(FEATURES)}
 
 # Evidence shown on each candidate: retriever -> (similarity feature, rank feature).
@@ -355,14 +356,22 @@ class GoodsRetriever:
         n_wanted = np.array([len(w) for w in wanted], dtype=np.int64)
         known = [(q, self.word_id[w]) for q, words in enumerate(wanted) for w in words
                  if w in self.word_id]
+        # ... and whether the line (or its heading) names the head word: "hats" of "bamboo
+        # hats" is the product, "bamboo" only its material.
+        heads = [(q, self.word_id[h]) for q, h in enumerate(map(head_word, queries)) if h in self.word_id]
         if known:
-            asked = np.zeros((n, len(self.word_id)), dtype=bool)
-            asked[tuple(np.array(known).T)] = True
-            found = self.own_words.count(asked, of, lines)
-            covered = self.cover_words.count(asked, of, lines)
-            refused = self.negated_words.count(asked, of, lines)
+            asked = np.zeros((n, len(self.word_id)), dtype=np.int8)
+            asked[tuple(np.array(known).T)] = _ASKED
+            if heads:
+                asked[tuple(np.array(heads).T)] |= _HEAD
+            found, head_found = self.own_words.count(asked, of, lines)
+            covered, head_covered = self.cover_words.count(asked, of, lines)
+            refused, _ = self.negated_words.count(asked, of, lines)
         else:
             found = covered = refused = np.zeros(rows, dtype=np.int64)
+            head_found = head_covered = np.zeros(rows, dtype=bool)
+        feats[:, F["head_line"]] = head_found
+        feats[:, F["head_heading"]] = head_covered
         out_of = n_wanted[of]
         named = out_of > 0
         own_size = self.own_words.sizes[lines]
@@ -421,6 +430,9 @@ class _AliasEvidence:
     head: dict[int, float]
 
 
+_ASKED, _HEAD = 1, 2  # bits of _WordLists.count's ``asked``
+
+
 class _WordLists:
     """Each line's word ids, flat (CSR): counts how many of a query's words a line has."""
 
@@ -429,14 +441,17 @@ class _WordLists:
         self.starts = np.cumsum(self.sizes) - self.sizes
         self.ids = np.fromiter(chain.from_iterable(lists), dtype=np.int64, count=int(self.sizes.sum()))
 
-    def count(self, asked: np.ndarray, of: np.ndarray, lines: np.ndarray) -> np.ndarray:
+    def count(self, asked: np.ndarray, of: np.ndarray, lines: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """For each row (query ``of``, line ``lines``): how many of the line's words the
-        query asked for (``asked``: queries x word ids)."""
+        query asked for, and whether the line has the query's head word (``asked``:
+        queries x word ids, bit _ASKED for a word asked for, bit _HEAD for the head word)."""
         sizes = self.sizes[lines]
         row = np.repeat(np.arange(len(lines)), sizes)
         offset = np.arange(len(row)) - np.repeat(np.cumsum(sizes) - sizes, sizes)
         words = self.ids[np.repeat(self.starts[lines], sizes) + offset]
-        return np.bincount(row[asked[of[row], words]], minlength=len(lines))
+        marks = asked[of[row], words]
+        return (np.bincount(row[(marks & _ASKED) != 0], minlength=len(lines)),
+                np.bincount(row[(marks & _HEAD) != 0], minlength=len(lines)) > 0)
 
 
 def _csr(lists: Sequence[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:

@@ -183,13 +183,14 @@ def head_word(text: str) -> str:
 # A nomenclature text names what a line is NOT after these words, up to the next
 # punctuation: "millet, other than seed", "(excluding cuff links)". Those words must not
 # count as the line's own, or "seed" would describe both the seed and the non-seed line.
-# "Whether or not broken" says both, so it negates nothing.
+# "Whether or not broken" says both, so it negates nothing. The trade lists' short texts
+# abbreviate: "other insects excl pureline stock".
 _NEGATED_SPAN = re.compile(
-    r"\b(?:other than|excluding|except|(?<!whether or )not (?:being|including|containing|exceeding)?|"
+    r"\b(?:other than|excluding|excepting|except|excl|(?<!whether or )not (?:being|including|containing|exceeding)?|"
     r"neither|nor|without|n\.?e\.?c\.?|nes)\b[^,;:()\[\]]*", re.IGNORECASE)
 # What "n.e.c." and "nes" leave in a span is not a word the line excludes.
-_NEGATION_WORDS = frozenset(["excluding", "except", "being", "including", "containing", "exceeding",
-                             "neither", "without", "nec"])
+_NEGATION_WORDS = frozenset(["excluding", "excepting", "except", "excl", "being", "including", "containing",
+                             "exceeding", "neither", "without", "nec"])
 
 
 def positive_words(text: str) -> frozenset[str]:

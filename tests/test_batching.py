@@ -106,6 +106,11 @@ def _reference_pool(retriever, query, matrices, alias_row, tops, near_row):
             feats[row, F["cover_heading"]] = (len(wanted & (own | retriever.heading_words[line]))
                                               / len(wanted))
             feats[row, F["line_explained"]] = len(wanted & own) / len(own) if own else 0.0
+    head = head_word(query)
+    for row, line in enumerate(lines):
+        feats[row, F["head_line"]] = bool(head) and head in retriever.line_words[line]
+        feats[row, F["head_heading"]] = bool(head) and head in (retriever.line_words[line]
+                                                                 | retriever.heading_words[line])
     materials = retriever.materials
     said = materials.of_words(wanted)
     for row, line in enumerate(lines):

@@ -59,6 +59,8 @@ def test_positive_words_leave_out_what_a_line_is_not():
         "jewelleri", "imit", "base", "metal"}
     assert "sparkling" not in positive_words("Wine; still, not sparkling: other")
     assert {"crushed", "ground"}.isdisjoint(positive_words("Spices; cardamoms, neither crushed nor ground"))
+    assert positive_words("Other insects excl pureline stock") == {"insect"}
+    assert "basmati" not in positive_words("Rice excepting parboiled (excl basmati rice)")
 
 
 @pytest.mark.parametrize("name, head", [
