@@ -98,23 +98,22 @@ class Tfidf:
         return np.concatenate(parts) if parts else np.zeros(0, dtype=np.int64)
 
     def transform(self, texts: Sequence[str]) -> sparse.csr_matrix:
+        # Every text's term columns at once: the sparse constructor counts repeated terms
+        # (it sums duplicate entries), then TF, IDF and row norms are single array steps.
         vocab = self.vocabulary_
-        indptr, indices, values = [0], [], []
-        for text in texts:
-            if self.analyzer == "char_wb":
-                cols, n = np.unique(self._char_columns(text), return_counts=True)
-                tf = 1.0 + np.log(n.astype(np.float32))
-            else:
-                counts = Counter(j for j in map(vocab.get, self._terms(text)) if j is not None)
-                cols = np.fromiter(counts.keys(), dtype=np.int64, count=len(counts))
-                tf = 1.0 + np.log(np.fromiter(counts.values(), dtype=np.float32, count=len(counts)))
-            weights = tf * self.idf_[cols] if len(cols) else tf
-            norm = float(np.sqrt((weights**2).sum())) if len(cols) else 1.0
-            indices.append(cols)
-            values.append(weights / (norm or 1.0))
-            indptr.append(indptr[-1] + len(cols))
-        return sparse.csr_matrix(
-            (np.concatenate(values) if values else np.zeros(0, np.float32),
-             np.concatenate(indices) if indices else np.zeros(0, np.int64), indptr),
-            shape=(len(texts), len(vocab)), dtype=np.float32,
-        )
+        if self.analyzer == "char_wb":
+            columns = [self._char_columns(text) for text in texts]
+        else:
+            columns = [np.fromiter((j for j in map(vocab.get, self._terms(text)) if j is not None),
+                                   dtype=np.int64) for text in texts]
+        sizes = np.fromiter(map(len, columns), dtype=np.int64, count=len(columns))
+        cols = np.concatenate(columns) if columns else np.zeros(0, dtype=np.int64)
+        counts = sparse.csr_matrix((np.ones(len(cols), dtype=np.float32), (np.repeat(np.arange(len(texts)), sizes),
+                                                                           cols)),
+                                   shape=(len(texts), len(vocab)), dtype=np.float32)
+        counts.sum_duplicates()
+        weights = (1.0 + np.log(counts.data)) * self.idf_[counts.indices]
+        row = np.repeat(np.arange(len(texts)), np.diff(counts.indptr))
+        norms = np.sqrt(np.bincount(row, weights=weights.astype(np.float64) ** 2, minlength=len(texts)))
+        counts.data = (weights / norms[row]).astype(np.float32)
+        return counts
