@@ -57,12 +57,26 @@ def page(driver, store):
 
 
 def _wait(driver, condition, timeout=10):
-    from selenium.common.exceptions import NoSuchElementException, StaleElementReferenceException
+    from selenium.common.exceptions import (
+        NoSuchElementException,
+        StaleElementReferenceException,
+        WebDriverException,
+    )
     from selenium.webdriver.support.ui import WebDriverWait
+
+    def guarded(d):
+        try:
+            return condition(d)
+        except WebDriverException as exc:
+            # Chromium reports an element of a page being replaced as an inspector error,
+            # not as stale: look again, as for a stale element.
+            if "does not belong to the document" in str(exc):
+                return False
+            raise
 
     # While a page is replaced, elements found a moment ago go stale: look again.
     return WebDriverWait(driver, timeout, ignored_exceptions=(
-        NoSuchElementException, StaleElementReferenceException)).until(condition)
+        NoSuchElementException, StaleElementReferenceException)).until(guarded)
 
 
 def _rows(driver):
