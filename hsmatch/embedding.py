@@ -96,7 +96,9 @@ class StaticEmbedder:
     def encode(self, texts: Sequence[str]) -> np.ndarray:
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
-        return _unit_rows(self._model.encode(list(texts), show_progress_bar=False))
+        # In process: model2vec's pool for over 10,000 texts costs more than it saves here.
+        return _unit_rows(self._model.encode(list(texts), show_progress_bar=False,
+                                             use_multiprocessing=False))
 
 
 class TransformerEmbedder:

@@ -6,8 +6,9 @@ is read and checked before anything is unpickled, so a stale or foreign cache is
 with a message that says how to rebuild. The cache is derived from the reference data,
 so it is not committed.
 
-Loading needs only numpy, scipy and joblib (pandas and scikit-learn stay out of the
-cold start).
+Loading needs only numpy and scipy (pandas and scikit-learn stay out of the cold start).
+The index is one pickle: C's unpickler reads it about five times faster than joblib's,
+which unpickles in Python.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import pickle
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -22,7 +24,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import joblib
 import numpy as np
 from scipy import sparse
 
@@ -44,7 +45,8 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-INDEX_FORMAT = 3
+INDEX_FORMAT = 4
+INDEX_FILE = "index.pickle"
 EXPORT_YEAR = "2024-25"
 # The reference files the index is derived from; their hashes go into its manifest.
 INDEX_SOURCES = (
@@ -170,8 +172,10 @@ def build_index(*, data_dir_path: str | os.PathLike[str] | None = None,
     index_dir.mkdir(parents=True, exist_ok=True)
     manifest_path = index_dir / "manifest.json"
     manifest_path.unlink(missing_ok=True)  # an interrupted build must not look valid
-    joblib.dump({"word": word, "char": char, "goods": goods, "services": services,
-                 "groups": groups, **arrays}, index_dir / "index.joblib")
+    (index_dir / "index.joblib").unlink(missing_ok=True)  # the file of format 3 and before
+    with (index_dir / INDEX_FILE).open("wb") as f:
+        pickle.dump({"word": word, "char": char, "goods": goods, "services": services,
+                     "groups": groups, **arrays}, f, protocol=5)
     manifest = {
         "format": INDEX_FORMAT,
         "hsmatch_version": hsmatch_version(),
@@ -195,7 +199,7 @@ def check_manifest(index_dir: Path, data_dir_path: str | os.PathLike[str] | None
     """Read the manifest and refuse a cache that is stale or was built elsewhere."""
     rebuild = "run `hsmatch build --force` to rebuild it"
     manifest_path = index_dir / "manifest.json"
-    if not manifest_path.is_file() or not (index_dir / "index.joblib").is_file():
+    if not manifest_path.is_file() or not (index_dir / INDEX_FILE).is_file():
         raise IndexOutOfDate(f"no built index at {index_dir}; run `hsmatch build` to make it")
     try:
         manifest = json.loads(manifest_path.read_text())
@@ -229,7 +233,8 @@ def load_index(*, data_dir_path: str | os.PathLike[str] | None = None,
     if built_vocab != getattr(embedder, "meta", {}).get("vocabulary_sha256"):
         raise ModelError(f"the embedding model in {out / 'embedder'} is not the one the index "
                          "was built with; run `hsmatch build --force`")
-    parts = joblib.load(index_dir / "index.joblib")
+    with (index_dir / INDEX_FILE).open("rb") as f:
+        parts = pickle.load(f)
     return Index(manifest=manifest, word_vectorizer=parts["word"], char_vectorizer=parts["char"],
                  goods=parts["goods"], services=parts["services"], groups=parts["groups"],
                  export_usd_m=parts["export_usd_m"], last_export_fy=parts["last_export_fy"],

@@ -15,7 +15,7 @@ from hsmatch.errors import DataError
 from hsmatch.paths import data_dir
 
 # Libraries whose version must match for a pickle written by them to be trusted.
-PICKLE_LIBRARIES = ("numpy", "scipy", "joblib")
+PICKLE_LIBRARIES = ("numpy", "scipy")
 
 
 def library_versions(names: tuple[str, ...]) -> dict[str, str]:

@@ -4,7 +4,7 @@ import shutil
 import pytest
 
 from hsmatch.errors import ModelError
-from hsmatch.index import INDEX_FORMAT, check_manifest, load_index
+from hsmatch.index import INDEX_FILE, INDEX_FORMAT, check_manifest, load_index
 
 
 def _copy_models(fixture_models, tmp_path):
@@ -17,7 +17,7 @@ def test_manifest_records_sources_and_versions(fixture_models):
     manifest = json.loads((fixture_models / "index" / "manifest.json").read_text())
     assert manifest["format"] == INDEX_FORMAT
     assert "hs/itchs8.csv" in manifest["sources"]
-    assert {"numpy", "scipy", "joblib"} <= set(manifest["libraries"])
+    assert {"numpy", "scipy"} <= set(manifest["libraries"])
     assert manifest["counts"]["goods_lines"] == 21
 
 
@@ -48,7 +48,7 @@ def test_foreign_library_versions_are_refused(fixture_models, ref_data, tmp_path
 
 def test_wrong_format_is_refused_before_unpickling(fixture_models, ref_data, tmp_path):
     models = _copy_models(fixture_models, tmp_path)
-    (models / "index" / "index.joblib").write_bytes(b"not a pickle")
+    (models / "index" / INDEX_FILE).write_bytes(b"not a pickle")
     path = models / "index" / "manifest.json"
     manifest = json.loads(path.read_text())
     manifest["format"] = 999
