@@ -8,7 +8,7 @@ from hsmatch.trainset import FOLDS, holding_out, load_pairs
 
 TRAINING = Path(__file__).resolve().parents[1] / "training_data"
 # Alias layers written after the labelled pairs: they leave a labelled name to its pair.
-LATER_LAYERS = ("gi_", "more_", "regional_", "cluster_", "trade_")
+LATER_LAYERS = ("gi_", "more_", "regional_", "cluster_", "trade_", "derived_")
 
 
 def _aliases(prefixes: tuple[str, ...]) -> dict[str, str]:
