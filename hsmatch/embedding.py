@@ -20,7 +20,7 @@ import os
 import time
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 import numpy as np
 
@@ -86,10 +86,8 @@ class StaticEmbedder:
                 f"the embedding model at {folder} has format {meta.get('format')}, this hsmatch "
                 f"reads {STATIC_FORMAT}; run `hsmatch build --force` to rebuild it"
             )
-        from model2vec import StaticModel
-
         self.meta = meta
-        self._model = StaticModel.from_pretrained(str(folder))
+        self._model = _static_model(folder)
         self.dim = int(self._model.dim)
         self.name = f"static:{meta.get('vocabulary_sha256', '')[:12]}"
 
@@ -99,6 +97,27 @@ class StaticEmbedder:
         # In process: model2vec's pool for over 10,000 texts costs more than it saves here.
         return _unit_rows(self._model.encode(list(texts), show_progress_bar=False,
                                              use_multiprocessing=False))
+
+
+def _static_model(folder: Path) -> Any:
+    """The model2vec model saved in ``folder``, made from its three files directly:
+    ``StaticModel.from_pretrained`` imports model2vec's model-card and Hugging Face hub
+    code first (0.18 s of the cold start), which a local, offline folder never needs."""
+    import safetensors
+    from model2vec import StaticModel
+    from tokenizers import Tokenizer
+
+    try:
+        with safetensors.safe_open(str(folder / "model.safetensors"), framework="numpy") as tensors:
+            vectors = tensors.get_tensor("embeddings")
+        tokenizer = Tokenizer.from_file(str(folder / "tokenizer.json"))
+        config = json.loads((folder / "config.json").read_text())
+    except (OSError, ValueError, KeyError, safetensors.SafetensorError) as exc:
+        raise ModelError(f"the embedding model at {folder} is incomplete or unreadable ({exc}); "
+                         "run `hsmatch build --force` to rebuild it") from exc
+    return StaticModel(vectors=vectors, tokenizer=tokenizer, config=config,
+                       normalize=bool(config.get("normalize", False)),
+                       max_length=config.get("max_length", 512))
 
 
 class TransformerEmbedder:

@@ -29,6 +29,7 @@ from scipy import sparse
 
 from hsmatch.embedding import Embedder, distill_static, load_embedder
 from hsmatch.errors import IndexOutOfDate, ModelError
+from hsmatch.line_words import LineWords, code_hash, line_words
 from hsmatch.manifest import (
     PICKLE_LIBRARIES,
     changed_libraries,
@@ -45,7 +46,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-INDEX_FORMAT = 4
+INDEX_FORMAT = 5
 INDEX_FILE = "index.pickle"
 EXPORT_YEAR = "2024-25"
 # The reference files the index is derived from; their hashes go into its manifest.
@@ -84,6 +85,7 @@ class Index:
     last_export_fy: np.ndarray # latest FY with exports ("" if never)
     gst_only: np.ndarray       # bool: line only in the GST directory (2022/2025 additions)
     other_line: np.ndarray     # bool: line's own text is only "OTHER"
+    line_words: LineWords      # the goods lines' words, for the coverage features
     embedder: Embedder
 
 
@@ -175,7 +177,7 @@ def build_index(*, data_dir_path: str | os.PathLike[str] | None = None,
     (index_dir / "index.joblib").unlink(missing_ok=True)  # the file of format 3 and before
     with (index_dir / INDEX_FILE).open("wb") as f:
         pickle.dump({"word": word, "char": char, "goods": goods, "services": services,
-                     "groups": groups, **arrays}, f, protocol=5)
+                     "groups": groups, "line_words": line_words(goods, groups), **arrays}, f, protocol=5)
     manifest = {
         "format": INDEX_FORMAT,
         "hsmatch_version": hsmatch_version(),
@@ -187,6 +189,7 @@ def build_index(*, data_dir_path: str | os.PathLike[str] | None = None,
         "counts": {"goods_lines": len(codes), "sac_codes": len(sac_codes),
                    "chapters_headings": len(group_codes)},
         "export_year": EXPORT_YEAR,
+        "line_words_code": code_hash(),
     }
     manifest_path.write_text(json.dumps(manifest, indent=2))
     steps.update(1)
@@ -213,6 +216,9 @@ def check_manifest(index_dir: Path, data_dir_path: str | os.PathLike[str] | None
     if changed:
         raise IndexOutOfDate(f"the index at {index_dir} was built with other libraries "
                          f"({', '.join(changed)}); {rebuild}")
+    if manifest.get("line_words_code") != code_hash():
+        raise IndexOutOfDate(f"the index at {index_dir} holds line words made by other code "
+                             f"(hsmatch.line_words, text or materials changed); {rebuild}")
     sources = manifest.get("sources") or {}
     hashes = source_hashes(tuple(sources) or INDEX_SOURCES, data_dir_path)
     stale = [name for name, digest in hashes.items() if sources.get(name) != digest]
@@ -238,4 +244,5 @@ def load_index(*, data_dir_path: str | os.PathLike[str] | None = None,
     return Index(manifest=manifest, word_vectorizer=parts["word"], char_vectorizer=parts["char"],
                  goods=parts["goods"], services=parts["services"], groups=parts["groups"],
                  export_usd_m=parts["export_usd_m"], last_export_fy=parts["last_export_fy"],
-                 gst_only=parts["gst_only"], other_line=parts["other_line"], embedder=embedder)
+                 gst_only=parts["gst_only"], other_line=parts["other_line"],
+                 line_words=parts["line_words"], embedder=embedder)

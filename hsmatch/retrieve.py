@@ -13,7 +13,6 @@ from collections import defaultdict
 from collections.abc import Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass
-from itertools import chain
 
 import numpy as np
 from scipy import sparse
@@ -21,14 +20,11 @@ from scipy import sparse
 from hsmatch.fuzzy import FuzzyIndex
 from hsmatch.index import Index
 from hsmatch.lexicon import Lexicon, LexiconEntry
+from hsmatch.line_words import ASKED, HEAD
 from hsmatch.materials import Materials
 from hsmatch.name_headings import NameHeadings
-from hsmatch.text import content_words, head_word, negated_words, positive_words
+from hsmatch.text import content_words, head_word
 
-# Character n-grams in more than this share of the lines (" of", "ed ", "and") weigh
-# little (low idf) but made up most of the character product's work: left out of it
-# (5,000 names: 0.98 s -> 0.45 s).
-CHAR_DF_CAP = 0.2
 # Per retriever, how many top lines join the pool (and the rank cap of rank features).
 POOL_PER_RETRIEVER = 20
 ALIAS_MIN_SCORE = 70.0
@@ -136,7 +132,6 @@ class GoodsRetriever:
             self.alias_level.append(min(len(c) for c in alias.codes) / 8.0)
         # Transposed once here: scipy would otherwise convert on every query.
         self.word_t = index.goods.word.T.tocsr()
-        self.char_t = _without_common_columns(index.goods.char, CHAR_DF_CAP).T.tocsr()
         self.emb_t = np.ascontiguousarray(index.goods.emb.T)
         self.log_export = np.log1p(index.export_usd_m).astype(np.float32)
         recent = np.array([fy >= "2022-23" if fy else False for fy in index.last_export_fy])
@@ -146,20 +141,17 @@ class GoodsRetriever:
         self.hs6_of = np.array([c[:6] for c in codes])
         self.heading_of = np.array([c[:4] for c in codes])
         # Word sets for coverage: how much of the name a line's text (and its heading's)
-        # accounts for, and how much of the line the name accounts for.
-        heading_words = {c: positive_words(t) for c, t in
-                         zip(index.groups.codes, index.groups.texts, strict=True) if len(c) == 4}
-        self.line_words = [positive_words(t) for t in index.goods.texts]
-        self.heading_words = [heading_words.get(c[:4], frozenset()) for c in codes]
-        # ... and the words a line's text (or its heading's) says it is not: "ground-nuts,
-        # not roasted" is no answer to "roasted peanuts".
-        heading_negated = {c: negated_words(t) for c, t in
-                           zip(index.groups.codes, index.groups.texts, strict=True) if len(c) == 4}
-        self.negated = [(negated_words(t) | heading_negated.get(c[:4], frozenset())) - w - h for t, c, w, h
-                        in zip(index.goods.texts, codes, self.line_words, self.heading_words, strict=True)]
-        # The same, as integers for the batch computation of the features: the subheading
-        # and heading of each line, and each line's words (and its own with its heading's)
-        # as word ids in CSR form.
+        # accounts for, how much of the line the name accounts for, and the words a line
+        # says it is not ("ground-nuts, not roasted" is no answer to "roasted peanuts"); as
+        # sets and as word ids, with each line's materials (built with the index).
+        words = index.line_words
+        self.line_words, self.heading_words, self.negated = words.line_words, words.heading_words, words.negated
+        self.word_id = words.word_id
+        self.own_words, self.cover_words, self.negated_words = words.own_words, words.cover_words, words.negated_words
+        self.line_material = words.line_material
+        self.char_t = words.char_t
+        self.materials = Materials()
+        # The subheading and heading of each line, as integers.
         self.hs6_id = np.unique(self.hs6_of, return_inverse=True)[1].astype(np.int64)
         headings, heading_id = np.unique(self.heading_of, return_inverse=True)
         self.heading_id = heading_id.astype(np.int64)
@@ -177,19 +169,6 @@ class GoodsRetriever:
             else np.zeros((index.goods.emb.shape[1], 0), dtype=np.float32)
         self.alias_line_csr = _csr(self.alias_lines)
         self.alias_heading_csr = _csr([np.unique(self.heading_id[lines]) for lines in self.alias_lines])
-        self.word_id: dict[str, int] = {}
-        self.own_words = _WordLists([self._ids(w) for w in self.line_words])
-        self.cover_words = _WordLists([self._ids(w | h) for w, h in
-                                       zip(self.line_words, self.heading_words, strict=True)])
-        self.negated_words = _WordLists([self._ids(n) for n in self.negated])
-        # What each line is made of (see hsmatch.materials), as a bit mask of groups.
-        self.materials = Materials()
-        self.line_material = np.array([self.materials.of_line(w | h, c) for w, h, c in
-                                       zip(self.line_words, self.heading_words, codes, strict=True)],
-                                      dtype=np.int64)
-
-    def _ids(self, words: frozenset[str]) -> list[int]:
-        return [self.word_id.setdefault(w, len(self.word_id)) for w in words]
 
     def similarities(self, queries: Sequence[str], vectors: np.ndarray,
                      emb: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -361,9 +340,9 @@ class GoodsRetriever:
         heads = [(q, self.word_id[h]) for q, h in enumerate(map(head_word, queries)) if h in self.word_id]
         if known:
             asked = np.zeros((n, len(self.word_id)), dtype=np.int8)
-            asked[tuple(np.array(known).T)] = _ASKED
+            asked[tuple(np.array(known).T)] = ASKED
             if heads:
-                asked[tuple(np.array(heads).T)] |= _HEAD
+                asked[tuple(np.array(heads).T)] |= HEAD
             found, head_found = self.own_words.count(asked, of, lines)
             covered, head_covered = self.cover_words.count(asked, of, lines)
             refused, _ = self.negated_words.count(asked, of, lines)
@@ -430,30 +409,6 @@ class _AliasEvidence:
     head: dict[int, float]
 
 
-_ASKED, _HEAD = 1, 2  # bits of _WordLists.count's ``asked``
-
-
-class _WordLists:
-    """Each line's word ids, flat (CSR): counts how many of a query's words a line has."""
-
-    def __init__(self, lists: list[list[int]]) -> None:
-        self.sizes = np.array([len(w) for w in lists], dtype=np.int64)
-        self.starts = np.cumsum(self.sizes) - self.sizes
-        self.ids = np.fromiter(chain.from_iterable(lists), dtype=np.int64, count=int(self.sizes.sum()))
-
-    def count(self, asked: np.ndarray, of: np.ndarray, lines: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """For each row (query ``of``, line ``lines``): how many of the line's words the
-        query asked for, and whether the line has the query's head word (``asked``:
-        queries x word ids, bit _ASKED for a word asked for, bit _HEAD for the head word)."""
-        sizes = self.sizes[lines]
-        row = np.repeat(np.arange(len(lines)), sizes)
-        offset = np.arange(len(row)) - np.repeat(np.cumsum(sizes) - sizes, sizes)
-        words = self.ids[np.repeat(self.starts[lines], sizes) + offset]
-        marks = asked[of[row], words]
-        return (np.bincount(row[(marks & _ASKED) != 0], minlength=len(lines)),
-                np.bincount(row[(marks & _HEAD) != 0], minlength=len(lines)) > 0)
-
-
 def _csr(lists: Sequence[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
     """A list of integer arrays as (indptr, indices)."""
     indptr = np.zeros(len(lists) + 1, dtype=np.int64)
@@ -513,13 +468,4 @@ def _best_of_others(keys: np.ndarray, values: np.ndarray) -> np.ndarray:
     second = np.where(size > 1, values[np.minimum(heads + 1, len(values) - 1)], values.dtype.type(0))
     best = np.where(first, second[group], top[group])
     out[order] = np.maximum(best, values.dtype.type(0))
-    return out
-
-
-def _without_common_columns(matrix: sparse.csr_matrix, cap: float) -> sparse.csr_matrix:
-    """``matrix`` (rows x terms) with the terms found in over ``cap`` of the rows zeroed."""
-    df = np.bincount(matrix.indices, minlength=matrix.shape[1])
-    kept = (df <= cap * matrix.shape[0]).astype(matrix.dtype)
-    out = (matrix @ sparse.diags(kept)).tocsr()
-    out.eliminate_zeros()
     return out

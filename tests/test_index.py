@@ -46,6 +46,35 @@ def test_foreign_library_versions_are_refused(fixture_models, ref_data, tmp_path
         check_manifest(models / "index", ref_data)
 
 
+def test_line_words_of_other_code_are_refused(fixture_models, ref_data, tmp_path):
+    # The stored line words are derived by hsmatch's own text code: when that code changes,
+    # the index asks for a rebuild rather than serving words the new code would not make.
+    models = _copy_models(fixture_models, tmp_path)
+    path = models / "index" / "manifest.json"
+    manifest = json.loads(path.read_text())
+    manifest["line_words_code"] = "0" * 64
+    path.write_text(json.dumps(manifest))
+    with pytest.raises(ModelError, match=r"line words made by other code.*--force"):
+        load_index(data_dir_path=ref_data, models_path=models)
+
+
+def test_stored_line_words_are_those_of_the_index(fixture_models, ref_data):
+    from hsmatch.line_words import line_words
+
+    index = load_index(data_dir_path=ref_data, models_path=fixture_models)
+    fresh = line_words(index.goods, index.groups)
+    stored = index.line_words
+    assert stored.line_words == fresh.line_words and stored.negated == fresh.negated
+    assert (stored.line_material == fresh.line_material).all()
+    # Word ids follow set order, which varies between processes: compare what they spell.
+    word_of = {i: w for w, i in stored.word_id.items()}
+    lists = stored.cover_words
+    for line, (own, heading) in enumerate(zip(fresh.line_words, fresh.heading_words, strict=True)):
+        start, size = lists.starts[line], lists.sizes[line]
+        assert {word_of[int(i)] for i in lists.ids[start:start + size]} == own | heading
+    assert (stored.char_t != fresh.char_t).nnz == 0
+
+
 def test_wrong_format_is_refused_before_unpickling(fixture_models, ref_data, tmp_path):
     models = _copy_models(fixture_models, tmp_path)
     (models / "index" / INDEX_FILE).write_bytes(b"not a pickle")
