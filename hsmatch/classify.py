@@ -26,7 +26,7 @@ from hsmatch.fuzzy import FuzzyIndex, NearTerms
 from hsmatch.index import Index, build_index, load_index
 from hsmatch.kind import KINDS, META_FEATURES, KindModel, meta_features
 from hsmatch.lexicon import Lexicon, LexiconEntry, load_lexicon
-from hsmatch.ranker import HeuristicRanker, Ranker
+from hsmatch.ranker import HeuristicRanker, Ranker, joint_confidence
 from hsmatch.retrieve import EVIDENCE, FEATURE_INDEX, GoodsRetriever, Pool
 from hsmatch.spelling import Speller, english_words
 from hsmatch.text import (
@@ -133,6 +133,14 @@ class Match:
         return (f"Match(text={self.text!r}, kind={self.kind!r}, code={self.code!r}, "
                 f"confidence={self.confidence:.2f}, candidates={len(self.candidates)}, "
                 f"parts={len(self.parts)})")
+
+
+def no_evidence(features: np.ndarray) -> bool:
+    """Whether nothing in a pool resembles the name: no word, meaning or alias close."""
+    F = FEATURE_INDEX
+    return bool(features[:, F["word_sim"]].max(initial=0) < MIN_WORD_SIM
+                and features[:, F["emb_sim"]].max(initial=0) < MIN_EMB_SIM
+                and features[:, F["alias_score"]].max(initial=0) < 0.85)
 
 
 def _unknown(text: str, reason: str, query: str = "") -> Match:
@@ -430,7 +438,7 @@ class Classifier:
                     f"not a product name (P(unknown) = {probs['unknown']:.2f}); "
                     f"next most likely: {_second(probs)}"), query=norm)
             else:
-                match = self._goods_match(part, pool[0], pool[1], k, probs.get("goods", 1.0))
+                match = self._goods_match(part, pool[0], pool[1], k, probs.get("goods"))
             if match.kind == "goods" and pool and pool[0] != content_query(norm):
                 match.reason += f" (spelling read as '{pool[0]}')"
             match.kind_probabilities = probs
@@ -444,12 +452,10 @@ class Classifier:
         candidate = Candidate(digits, self._goods_text[position], 8, 1.0, {"input_code": 1.0})
         return Match(part, "goods", digits, 1.0, [candidate], "the input is an ITC-HS code", query=norm)
 
-    def _goods_match(self, part: str, query: str, pool: Pool, k: int, p_goods: float = 1.0) -> Match:
+    def _goods_match(self, part: str, query: str, pool: Pool, k: int, p_goods: float | None = None) -> Match:
+        """``p_goods``: the kind model's P(goods) (None: no kind model)."""
         feats = pool.features
-        F = FEATURE_INDEX
-        evidence_floor = (feats[:, F["word_sim"]].max(initial=0) < MIN_WORD_SIM
-                          and feats[:, F["emb_sim"]].max(initial=0) < MIN_EMB_SIM
-                          and feats[:, F["alias_score"]].max(initial=0) < 0.85)
+        evidence_floor = no_evidence(feats)
         scores = pool.scores if pool.scores is not None else self.ranker.score(feats)
         best_first = self.ranker.order(scores, self.goods.hs6_id[pool.lines])
         candidates = self._line_candidates(pool, best_first[:k], scores)
@@ -457,8 +463,9 @@ class Classifier:
             return Match(part, "unknown", None, 0.0, candidates,
                          "nothing in the nomenclature or the alias index resembles this text",
                          query=query)
-        # P(top candidate right) = P(the name is goods) x P(top right | goods).
-        confidence = p_goods * self.ranker.confidence(scores, feats, best_first)
+        # P(top candidate right), from P(the name is goods) and P(top right | goods).
+        confidence = joint_confidence(self.ranker.joint, self.ranker.confidence(scores, feats, best_first),
+                                      p_goods)
         top = candidates[0]
         if confidence < self.ranker.threshold:
             return Match(part, "goods", None, confidence, candidates,

@@ -27,6 +27,7 @@ import numpy as np
 from hsmatch.errors import ModelError
 from hsmatch.manifest import hsmatch_version, library_versions
 from hsmatch.paths import models_dir
+from hsmatch.ranker import logit
 from hsmatch.retrieve import FEATURE_INDEX, FEATURES
 
 if TYPE_CHECKING:
@@ -35,14 +36,12 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-RANKER_FORMAT = 1
+RANKER_FORMAT = 2
 DEFAULT_THRESHOLD = 0.5
 CALIBRATION_FEATURES = ("logit_top", "logit_margin", "alias_exact", "query_words")
-
-
-def _logit(p: np.ndarray) -> np.ndarray:
-    p = np.clip(p, 1e-6, 1 - 1e-6)
-    return np.log(p / (1 - p))
+# What the final confidence is fitted on: P(top right | goods) from the calibrator above,
+# and the kind model's P(goods), both as logits (see hsmatch.ranker.joint_confidence).
+JOINT_FEATURES = ("logit_p_right_if_goods", "logit_p_goods")
 
 
 _FOREST_FIELDS = ("feature", "threshold", "left", "right", "value")
@@ -361,6 +360,22 @@ def spread_subheadings(order: np.ndarray, groups: np.ndarray, shown: int = SPREA
     return np.array(chosen + [j for j in order.tolist() if j not in picked], dtype=order.dtype)
 
 
+def fit_joint(p_right: np.ndarray, p_goods: np.ndarray, correct: np.ndarray) -> np.ndarray:
+    """The coefficients of :func:`joint_confidence` (two weights, then the intercept),
+    fitted on names routed to goods: out-of-fold P(right | goods), P(goods), and whether
+    the top candidate was right (always wrong when the name was not goods)."""
+    from sklearn.linear_model import LogisticRegression
+
+    X = np.column_stack([logit(np.asarray(p_right, dtype=np.float64)),
+                         logit(np.asarray(p_goods, dtype=np.float64))])
+    y = np.asarray(correct, dtype=int)
+    # As for the calibrator: one pseudo-observation of each outcome at the mean keeps the
+    # fit defined on tiny data where every answer was right (or wrong).
+    prior = np.vstack([X.mean(axis=0)] * 2) if len(X) else np.zeros((2, 2))
+    fitted = LogisticRegression(C=1.0, max_iter=1000).fit(np.vstack([X, prior]), np.concatenate([y, [0, 1]]))
+    return np.array([*fitted.coef_[0], fitted.intercept_[0]], dtype=np.float64)
+
+
 def calibration_features(scores: np.ndarray, features: np.ndarray,
                          order: np.ndarray | None = None) -> np.ndarray:
     """What the calibrator sees of one pool: how sure the ranker is of its top candidate
@@ -368,8 +383,8 @@ def calibration_features(scores: np.ndarray, features: np.ndarray,
     order = np.argsort(-scores, kind="stable") if order is None else order
     top = scores[order[0]]
     second = scores[order[1]] if len(order) > 1 else 0.0
-    logit_top = float(_logit(np.array([top]))[0])
-    logit_second = float(_logit(np.array([second]))[0])
+    logit_top = float(logit(np.array([top]))[0])
+    logit_second = float(logit(np.array([second]))[0])
     return np.array([logit_top, logit_top - logit_second,
                      features[order[0], FEATURE_INDEX["alias_exact"]],
                      min(features[order[0], FEATURE_INDEX["query_words"]], 8.0)])
@@ -382,8 +397,11 @@ class LearnedRanker:
     calibrated = True
 
     def __init__(self, scorer: Forest | MLP, calib_coef: np.ndarray, calib_intercept: float,
-                 threshold: float = DEFAULT_THRESHOLD, manifest: dict[str, Any] | None = None) -> None:
+                 threshold: float = DEFAULT_THRESHOLD, manifest: dict[str, Any] | None = None,
+                 joint: np.ndarray | None = None) -> None:
         self.scorer = scorer
+        # The final confidence's weights over P(right | goods) and P(goods) (joint_confidence).
+        self.joint = None if joint is None else np.asarray(joint, dtype=np.float64)
         self.kind = "trees" if isinstance(scorer, Forest) else "mlp"
         self.name = f"learned-{self.kind}"
         self.calib_coef = np.asarray(calib_coef, dtype=np.float64)
@@ -416,9 +434,12 @@ class LearnedRanker:
         folder = Path(folder)
         folder.mkdir(parents=True, exist_ok=True)
         np.savez_compressed(folder / "ranker.npz", **self.scorer.arrays("scorer_"),
-                            calib_coef=self.calib_coef, calib_intercept=np.array([self.calib_intercept]))
+                            calib_coef=self.calib_coef, calib_intercept=np.array([self.calib_intercept]),
+                            **({} if self.joint is None else {"joint": self.joint}))
         manifest = {**manifest, "format": RANKER_FORMAT, "scorer": self.kind, "features": list(FEATURES),
-                    "calibration_features": list(CALIBRATION_FEATURES), "threshold": self.threshold}
+                    "calibration_features": list(CALIBRATION_FEATURES),
+                    "joint_features": list(JOINT_FEATURES) if self.joint is not None else None,
+                    "threshold": self.threshold}
         (folder / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n")
         self.manifest = manifest
         return folder
@@ -454,8 +475,9 @@ def load_ranker(models_path: str | os.PathLike[str] | None = None) -> LearnedRan
         scorer = SCORERS[manifest["scorer"]].from_arrays(arrays, "scorer_")
         coef = arrays["calib_coef"]
         intercept = float(arrays["calib_intercept"][0])
+        joint = arrays["joint"] if "joint" in arrays.files else None
     return LearnedRanker(scorer, coef, intercept, float(manifest.get("threshold", DEFAULT_THRESHOLD)),
-                         manifest)
+                         manifest, joint)
 
 
 # -- training ----------------------------------------------------------------------------
@@ -469,6 +491,7 @@ class TrainingSet:
     pool_features: list[np.ndarray]
     calibrate: np.ndarray      # pools the calibrator learns from (labelled names, not aliases)
     subheading: np.ndarray     # each candidate row's 6-digit subheading
+    source: np.ndarray         # each pool's position in the pairs it was made from
 
 
 def training_set(codes: np.ndarray, pairs: Sequence[Pair],
@@ -483,11 +506,13 @@ def training_set(codes: np.ndarray, pairs: Sequence[Pair],
     question, and the final confidence multiplies the two.
     """
     X, y, pool_of, groups, positive, per_pool, calibrated, hs6 = [], [], [], [], [], [], [], []
+    source: list[int] = []
     flags = [True] * len(pairs) if calibrate is None else list(calibrate)
-    for pair, item, flag in zip(pairs, pools, flags, strict=True):
+    for number, (pair, item, flag) in enumerate(zip(pairs, pools, flags, strict=True)):
         if item is None or pair.kind != "goods":
             continue
         calibrated.append(flag)
+        source.append(number)
         _, pool = item
         acceptable = set(pair.codes)
         labels = np.array([codes[i] in acceptable for i in pool.lines], dtype=np.int8)
@@ -501,7 +526,8 @@ def training_set(codes: np.ndarray, pairs: Sequence[Pair],
     if not X:
         raise ModelError("no training pools: are there goods pairs in training_data/pairs?")
     return TrainingSet(np.vstack(X), np.concatenate(y), np.concatenate(pool_of), np.array(groups),
-                       np.array(positive), per_pool, np.array(calibrated, dtype=bool), np.concatenate(hs6))
+                       np.array(positive), per_pool, np.array(calibrated, dtype=bool), np.concatenate(hs6),
+                       np.array(source, dtype=np.int64))
 
 
 MLP_EARLY_STOP_ROWS = 20_000
@@ -547,21 +573,26 @@ def _calibration_rows(scorer: Forest | MLP, data: TrainingSet,
 
 
 def train_ranker(data: TrainingSet, *, kind: str = "mlp",
-                 seed: int = 0, folds: int = 5) -> tuple[LearnedRanker, dict[str, Any]]:
+                 seed: int = 0, folds: int = 5) -> tuple[LearnedRanker, dict[str, Any], np.ndarray]:
     """Fit the scorer on the training set and the calibrator on out-of-fold predictions
-    (folds grouped by product family, so a family never scores itself)."""
+    (folds grouped by product family, so a family never scores itself).
+
+    Also returns each calibration pool's out-of-fold P(top right | goods) and whether its
+    top was right (pools x 2; NaN for the pools not calibrated on), for fit_joint."""
     from sklearn.linear_model import LogisticRegression
     from sklearn.model_selection import GroupKFold
 
     n_pools = len(data.groups)
-    calib_X, calib_y = [], []
+    calib_X, calib_y, calib_pools = [], [], []
     splitter = GroupKFold(n_splits=min(folds, len(set(data.groups))))
     for train_pools, held_pools in splitter.split(np.zeros(n_pools), groups=data.groups):
         train_rows = np.isin(data.pool_of, train_pools)
         scorer = fit_scorer(data.X[train_rows], data.y[train_rows], kind, seed)
-        rows, labels = _calibration_rows(scorer, data, held_pools[data.calibrate[held_pools]])
+        chosen = held_pools[data.calibrate[held_pools]]
+        rows, labels = _calibration_rows(scorer, data, chosen)
         calib_X.append(rows)
         calib_y.append(labels)
+        calib_pools.append(chosen)
     cx, cy = np.vstack(calib_X), np.concatenate(calib_y)
     # One pseudo-observation of each outcome at the mean keeps the fit defined when every
     # out-of-fold answer was right (or wrong), as on tiny data; with real data it is noise.
@@ -570,6 +601,9 @@ def train_ranker(data: TrainingSet, *, kind: str = "mlp",
         np.vstack([cx, prior]), np.concatenate([cy, [0, 1]]))
     ranker = LearnedRanker(fit_scorer(data.X, data.y, kind, seed), calibrator.coef_[0],
                            float(calibrator.intercept_[0]))
+    out_of_fold = np.full((n_pools, 2), np.nan)
+    if len(cx):
+        out_of_fold[np.concatenate(calib_pools)] = np.column_stack([calibrator.predict_proba(cx)[:, 1], cy])
     stats = {
         "scorer": kind,
         "trees": len(ranker.scorer.roots) if isinstance(ranker.scorer, Forest) else None,
@@ -579,7 +613,7 @@ def train_ranker(data: TrainingSet, *, kind: str = "mlp",
         "out_of_fold_top1_accuracy": round(float(cy.mean()), 4),
         "seed": seed,
     }
-    return ranker, stats
+    return ranker, stats, out_of_fold
 
 
 def ranker_manifest(stats: dict[str, Any], training_hash: str, index_manifest: dict[str, Any],

@@ -16,11 +16,15 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from hsmatch.errors import ModelError
 from hsmatch.evaluate import HEADLINE, evaluate, write_reports
-from hsmatch.kind import META_FEATURES, fit_kind_model
+from hsmatch.kind import KINDS, META_FEATURES, KindModel, fit_kind_model
 from hsmatch.learned_ranker import (
     CASCADE_HEAD,
     CASCADE_KEEP,
+    LearnedRanker,
+    TrainingSet,
+    fit_joint,
     ranker_dir,
     ranker_manifest,
     train_ranker,
@@ -89,6 +93,60 @@ def pair_views(classifier: Classifier, pairs: Sequence[Pair], folds: int = 5) ->
     return views
 
 
+def kind_out_of_fold(views: PairViews, usable: Sequence[int], final: KindModel, *, seed: int = 0,
+                     folds: int = 5) -> np.ndarray:
+    """P(each kind) for each of the ``usable`` views from a kind model that never saw the
+    view's product family (folds grouped by family; both views of a pair share a fold).
+    A fold whose other folds lack a kind (tiny data) takes ``final``'s probabilities."""
+    from sklearn.model_selection import GroupKFold
+
+    usable = np.asarray(usable, dtype=np.int64)
+    out = np.zeros((len(usable), len(KINDS)))
+    families = np.array([views.pairs[i].family for i in usable])
+    norms = [views.norms[i] for i in usable]
+    kinds = [views.pairs[i].kind for i in usable]
+    meta, vectors = views.kind_meta[usable], views.kind_vectors[usable]
+    splitter = GroupKFold(n_splits=min(folds, len(set(families.tolist()))))
+    for fit_on, held in splitter.split(np.zeros(len(usable)), groups=families):
+        try:
+            model = fit_kind_model([norms[i] for i in fit_on], [kinds[i] for i in fit_on],
+                                   meta[fit_on], vectors[fit_on], seed=seed)
+        except ModelError:
+            model = final
+        out[held] = model.probabilities([norms[i] for i in held], meta[held], vectors[held])
+    return out
+
+
+def joint_rows(classifier: Classifier, ranker: LearnedRanker, views: PairViews, data: TrainingSet,
+               out_of_fold: np.ndarray, p_goods: dict[int, float]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """What the final confidence is fitted on: every view the out-of-fold kind model sends
+    to goods (``p_goods``: view -> P(goods), for those) and that has evidence enough for an
+    answer, with P(top right | goods) (out of fold for labelled goods names; from the final
+    ranker, which never trains on them, for the others) and whether the top was right."""
+    from hsmatch.classify import no_evidence
+
+    by_view = {int(v): row for v, row in zip(data.source.tolist(), out_of_fold, strict=True)
+               if not np.isnan(row[0])}
+    p_right, goods, correct = [], [], []
+    for view, p in p_goods.items():
+        item = views.pools[view]
+        if item is None or not len(item[1].lines) or no_evidence(item[1].features):
+            continue
+        if view in by_view:
+            right, hit = by_view[view]
+        else:
+            pool = item[1]
+            scores = ranker.score(pool.features)
+            order = ranker.order(scores, classifier.goods.hs6_id[pool.lines])
+            right = ranker.confidence(scores, pool.features, order)
+            pair = views.pairs[view]
+            hit = pair.kind == "goods" and classifier.index.goods.codes[pool.lines[order[0]]] in pair.codes
+        p_right.append(right)
+        goods.append(p)
+        correct.append(bool(hit))
+    return np.array(p_right), np.array(goods), np.array(correct)
+
+
 def alias_names(lexicon: Lexicon, held_families: set[str]) -> list[Pair]:
     """The alias index's names as extra goods training names for the ranker: what the
     engine does with "kurta" or "UPVC pipe" when that alias is not in its knowledge base
@@ -124,7 +182,7 @@ def train(*, models_path: str | os.PathLike[str] | None = None,
     aliases = pair_views(classifier, alias_names(base, held))
     data = training_set(classifier.index.goods.codes, views.pairs + aliases.pairs, views.pools + aliases.pools,
                         [True] * len(views.pairs) + [False] * len(aliases.pairs))
-    ranker, stats = train_ranker(data, kind=kind, seed=seed)
+    ranker, stats, out_of_fold = train_ranker(data, kind=kind, seed=seed)
     stats["alias_names"] = len(aliases.pairs) // 2
     # The kind model learns from the labelled pairs only: aliases are all goods, and as
     # many again would tilt it away from broad and services names.
@@ -132,6 +190,15 @@ def train(*, models_path: str | os.PathLike[str] | None = None,
     kind_model = fit_kind_model([views.norms[i] for i in usable], [views.pairs[i].kind for i in usable],
                                 views.kind_meta[usable], views.kind_vectors[usable], seed=seed)
     stats["kind_model_names"] = len(usable)
+    # The final confidence: P(right) from P(right | goods) and P(goods), fitted on the
+    # names an out-of-fold kind model routes to goods, as classify() routes them.
+    probabilities = kind_out_of_fold(views, usable, kind_model, seed=seed)
+    routed = {view: float(p[0]) for view, p in zip(usable, probabilities, strict=True)
+              if int(np.argmax(p)) == KINDS.index("goods")}
+    p_right, p_goods, correct = joint_rows(classifier, ranker, views, data, out_of_fold, routed)
+    ranker.joint = fit_joint(p_right, p_goods, correct)
+    stats["joint_names"] = len(correct)
+    stats["joint_coefficients"] = [round(float(c), 4) for c in ranker.joint]
     stats["kinds"] = dict(Counter(p.kind for p in chosen))
     folder = ranker_dir(models_path)
     manifest = ranker_manifest(stats, pairs_hash(training_dir), classifier.index.manifest,

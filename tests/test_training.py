@@ -100,6 +100,10 @@ def test_train_saves_a_ranker_that_loads_without_pickle(workspace, ref_data):
     assert "Known names and new names" in (folder / "evaluation.md").read_text()
     ranker = load_ranker(models)
     assert isinstance(ranker, LearnedRanker) and ranker.calibrated
+    # The final confidence's weights are saved with it, and said in the manifest.
+    assert ranker.joint is not None and ranker.joint.shape == (3,)
+    assert manifest["joint_features"] == ["logit_p_right_if_goods", "logit_p_goods"]
+    assert results["training"]["joint_names"] > 0
     classifier = Classifier.load(models_dir=models, data_dir=ref_data, training_dir=training)
     assert classifier.ranker.name == "learned-mlp"
     match = classifier.classify("Basmati rice")
@@ -153,6 +157,38 @@ def test_a_correction_changes_the_answer_after_retraining(workspace, ref_data):
     train(models_path=models, data_dir=ref_data, training_dir=training, run_evaluation=False)
     after = Classifier.load(models_dir=models, data_dir=ref_data, training_dir=training).classify(name)
     assert after.candidates[0].code == wanted != before.candidates[0].code
+
+
+def test_joint_confidence_without_kind_model_or_weights():
+    from hsmatch.ranker import joint_confidence
+
+    assert joint_confidence(None, 0.8, None) == 0.8
+    assert joint_confidence(None, 0.8, 0.5) == pytest.approx(0.4)
+    # Weights (1, 0, 0): P(goods) is ignored and P(right | goods) passes through.
+    assert joint_confidence(np.array([1.0, 0.0, 0.0]), 0.8, 0.3) == pytest.approx(0.8)
+
+
+def test_joint_fit_is_calibrated_where_the_product_is_not():
+    """Names that are goods: right with probability p_right whatever P(goods) says (0.6 to
+    1); names that are not goods (P(goods) lower) are never right. The product of the two
+    is then underconfident for goods; the fitted joint confidence is calibrated."""
+    from hsmatch.evaluate import expected_calibration_error
+    from hsmatch.learned_ranker import fit_joint
+    from hsmatch.ranker import joint_confidence
+
+    rng = np.random.default_rng(0)
+    n = 4000
+    goods = rng.random(n) < 0.85
+    p_goods = np.where(goods, rng.uniform(0.6, 1.0, n), rng.uniform(0.4, 0.8, n))
+    p_right = rng.uniform(0.05, 0.99, n)
+    correct = goods & (rng.random(n) < p_right)
+    joint = fit_joint(p_right, p_goods, correct)
+    fitted = np.array([joint_confidence(joint, r, g) for r, g in zip(p_right, p_goods, strict=True)])
+    product = p_right * p_goods
+    ece_fitted = expected_calibration_error(fitted, correct.astype(float))[0]
+    ece_product = expected_calibration_error(product, correct.astype(float))[0]
+    assert ece_fitted < 0.03 < ece_product
+    assert joint[0] > 0 and joint[1] > 0  # more sure of either, more sure of the answer
 
 
 def test_labelled_pairs_join_the_knowledge_base_by_name(training_dir):
