@@ -9,7 +9,6 @@ ranker can weigh the evidence.
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass
@@ -65,6 +64,9 @@ FEATURES = (
 RELATIVE = ("alias_score", "cover_line", "cover_heading", "line_explained", "log_export", "hs6_support",
             "name_heading", "near_line", "near_heading", "head_line", "head_heading")
 FEATURE_INDEX = {name: i for i, name in enumerate(FEATURES)}
+# What an alias lends a line (see _AliasEvidence).
+ALIAS_FEATURES = ("alias_score", "alias_exact", "alias_level", "alias_first", "alias_extra", "alias_cover",
+                  "alias_head")
 
 # Evidence shown on each candidate: retriever -> (similarity feature, rank feature).
 EVIDENCE = {"tfidf_word": ("word_sim", "word_rank"), "tfidf_char": ("char_sim", "char_rank"),
@@ -168,6 +170,7 @@ class GoodsRetriever:
             index.embedder.encode(self.alias_norms).astype(np.float32).T) if self.aliases \
             else np.zeros((index.goods.emb.shape[1], 0), dtype=np.float32)
         self.alias_line_csr = _csr(self.alias_lines)
+        self.alias_order_flat = np.concatenate(self.alias_order) if self.aliases else np.zeros(0, np.float32)
         self.alias_heading_csr = _csr([np.unique(self.heading_id[lines]) for lines in self.alias_lines])
 
     def similarities(self, queries: Sequence[str], vectors: np.ndarray,
@@ -214,50 +217,55 @@ class GoodsRetriever:
             pool.vector = vector
         return pools
 
-    def _alias_evidence(self, query: str, alias_row: np.ndarray,
-                        asked: frozenset[str] | None = None) -> _AliasEvidence:
-        """The lines the query's best aliases lend their score to (best alias per line)."""
-        alias_score: dict[int, float] = defaultdict(float)
-        alias_exact: dict[int, float] = {}
-        alias_level: dict[int, float] = {}
-        alias_term: dict[int, str] = {}
-        alias_first: dict[int, float] = {}
-        alias_extra: dict[int, float] = {}
-        alias_cover: dict[int, float] = {}
-        alias_head: dict[int, float] = {}
-        asked = content_words(query) if asked is None else asked
-        said = query.split()
-        head = head_word(query)
-        for a in _top(alias_row, ALIAS_TOP, ALIAS_MIN_SCORE):
-            score = float(alias_row[a]) / 100.0
-            if len(self.alias_norms[a]) <= SHORT_ALIAS and self.alias_norms[a] not in said:
-                continue
-            # "Non-basmati rice" contains all of "basmati rice" and means its opposite.
-            if NEGATIONS & (self.alias_words[a] - asked):
-                continue
-            exact = float(self.alias_norms[a] == query)
-            # An alias that says more than the name ("dehydrated onion" for "onion") is a
-            # narrower product, though fuzzy matching scores it high.
-            words = self.alias_words[a]
-            extra = len(words - asked) / len(words) if words else 0.0
-            # ... and one that says less ("linseed" for "linseed oil") names another product:
-            # fuzzy matching scores a name containing the alias high all the same.
-            cover = len(words & asked) / len(asked) if asked else 0.0
-            # Whether the alias names what the name is about ("oil" of "linseed oil"), not
-            # only what it is made from: "linseed" covers half of "linseed oil", wrongly.
-            about = float(head in words)
-            for line, first in zip(self.alias_lines[a].tolist(), self.alias_order[a].tolist(), strict=True):
-                if score > alias_score[line]:
-                    alias_score[line] = score
-                    alias_exact[line] = exact
-                    alias_level[line] = self.alias_level[a]
-                    alias_term[line] = self.aliases[a].term
-                    alias_first[line] = first
-                    alias_extra[line] = extra
-                    alias_cover[line] = cover
-                    alias_head[line] = about
-        return _AliasEvidence(alias_score, alias_exact, alias_level, alias_term, alias_first, alias_extra,
-                              alias_cover, alias_head)
+    def _alias_evidence(self, queries: Sequence[str], alias: np.ndarray, wanted: Sequence[frozenset[str]],
+                        hits: Sequence[int]) -> _AliasEvidence:
+        """The lines the best aliases of the ``hits`` queries lend their score to, with the
+        evidence of the best alias per (query, line): the first to reach the line, as the
+        aliases come best first."""
+        asked_by: list[int] = []
+        kept: list[int] = []
+        values: list[tuple[float, ...]] = []
+        for q in hits:
+            query, asked, row = queries[q], wanted[q], alias[q]
+            said = query.split()
+            head = head_word(query)
+            for a in _top(row, ALIAS_TOP, ALIAS_MIN_SCORE).tolist():
+                norm, words = self.alias_norms[a], self.alias_words[a]
+                if len(norm) <= SHORT_ALIAS and norm not in said:
+                    continue
+                # "Non-basmati rice" contains all of "basmati rice" and means its opposite.
+                if NEGATIONS & (words - asked):
+                    continue
+                # An alias that says more than the name ("dehydrated onion" for "onion") is a
+                # narrower product, though fuzzy matching scores it high ...
+                extra = len(words - asked) / len(words) if words else 0.0
+                # ... and one that says less ("linseed" for "linseed oil") names another
+                # product: fuzzy matching scores a name containing the alias high all the same.
+                cover = len(words & asked) / len(asked) if asked else 0.0
+                # Whether the alias names what the name is about ("oil" of "linseed oil"), not
+                # only what it is made from: "linseed" covers half of "linseed oil", wrongly.
+                about = float(head in words)
+                asked_by.append(q)
+                kept.append(a)
+                values.append((float(row[a]) / 100.0, float(norm == query), self.alias_level[a], 0.0,
+                               extra, cover, about))
+        n_lines = len(self.hs6_of)
+        if not kept:
+            return _AliasEvidence(np.zeros(0, dtype=np.int64), np.zeros((0, len(ALIAS_FEATURES)), np.float32),
+                                  np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64),
+                                  np.zeros(0, dtype=np.int64), n_lines)
+        chosen = np.array(kept, dtype=np.int64)
+        indptr, indices = self.alias_line_csr
+        counts = indptr[chosen + 1] - indptr[chosen]
+        which = np.repeat(np.arange(len(chosen)), counts)      # the kept alias of each row
+        at = indptr[chosen][which] + np.arange(len(which)) - (np.cumsum(counts) - counts)[which]
+        keys = np.array(asked_by, dtype=np.int64)[which] * n_lines + indices[at]
+        unique, first = np.unique(keys, return_index=True)      # the first to reach each line
+        table = np.array(values, dtype=np.float32)[which[first]]
+        table[:, ALIAS_FEATURES.index("alias_first")] = self.alias_order_flat[at[first]]
+        reached = np.sort(first)                                # in the order lines were reached
+        return _AliasEvidence(unique, table, chosen[which[first]], keys[reached] // n_lines,
+                              keys[reached] % n_lines, n_lines)
 
     def _build_pools(self, queries: Sequence[str], matrices: Sequence[np.ndarray], alias: np.ndarray,
                      tops: Sequence[np.ndarray], near: np.ndarray) -> list[Pool]:
@@ -272,20 +280,21 @@ class GoodsRetriever:
         hits: list[int] = np.flatnonzero((alias >= ALIAS_MIN_SCORE).any(axis=1)).tolist() \
             if alias.size else []
         wanted = [content_words(q) for q in queries]
-        evidence = {q: self._alias_evidence(queries[q], alias[q], wanted[q]) for q in hits}
+        evidence = self._alias_evidence(queries, alias, wanted, hits)
 
         nearest = [_nearest(row) for row in near]
 
         # Candidate lines: first occurrence kept, in order; -1 pads the rows.
         retrieved = np.hstack([np.asarray(t, dtype=np.int64) for t in tops])
-        extra = max((len(e.score) for e in evidence.values()), default=0)
+        lent = np.bincount(evidence.query, minlength=n)          # lines lent, per query
+        extra = int(lent.max(initial=0))
         brought = [np.concatenate([self.alias_lines[a] for a in best]) if len(best) else
                    np.zeros(0, dtype=np.int64) for best in nearest]
         width = retrieved.shape[1] + extra
         candidates = np.full((n, width + max((len(b) for b in brought), default=0)), -1, dtype=np.int64)
         candidates[:, :retrieved.shape[1]] = retrieved
-        for q, e in evidence.items():
-            candidates[q, retrieved.shape[1]:retrieved.shape[1] + len(e.score)] = list(e.score)
+        place = np.arange(len(evidence.query)) - (np.cumsum(lent) - lent)[evidence.query]
+        candidates[evidence.query, retrieved.shape[1] + place] = evidence.line
         for q, lines_of_near in enumerate(brought):
             candidates[q, width:width + len(lines_of_near)] = lines_of_near
         order = np.argsort(candidates, axis=1, kind="stable")
@@ -309,16 +318,10 @@ class GoodsRetriever:
             at = lines[:, None] == top[of]
             rank = np.where(at.any(axis=1), at.argmax(axis=1), RANK_CAP).astype(np.float32)
             feats[:, F[f"{retriever}_rank"]] = np.log1p(rank)
-        for q, e in evidence.items():
-            own = lines[starts[q]:ends[q]].tolist()
-            block = feats[starts[q]:ends[q]]
-            block[:, F["alias_score"]] = [e.score.get(i, 0.0) for i in own]
-            block[:, F["alias_exact"]] = [e.exact.get(i, 0.0) for i in own]
-            block[:, F["alias_level"]] = [e.level.get(i, 0.0) for i in own]
-            block[:, F["alias_first"]] = [e.first.get(i, 0.0) for i in own]
-            block[:, F["alias_extra"]] = [e.extra.get(i, 0.0) for i in own]
-            block[:, F["alias_cover"]] = [e.cover.get(i, 0.0) for i in own]
-            block[:, F["alias_head"]] = [e.head.get(i, 0.0) for i in own]
+        lent_rows, lent_at = evidence.find(of, lines)
+        feats[np.ix_(lent_rows, [F[name] for name in ALIAS_FEATURES])] = evidence.values[lent_at]
+        term_alias = np.full(rows, -1, dtype=np.int64)
+        term_alias[lent_rows] = evidence.alias[lent_at]
         # Agreement across levels: how strongly the pool backs the line's subheading/heading.
         strength = feats[:, [F["emb_sim"], F["word_sim"], F["char_sim"]]].max(axis=1)
         feats[:, F["hs6_support"]] = _best_of_others(of * (len(self.hs6_of) + 1) + self.hs6_id[lines],
@@ -383,30 +386,36 @@ class GoodsRetriever:
         best = np.maximum(np.maximum.reduceat(columns, starts, axis=0), np.float32(0.0))
         feats[:, [F[f"{name}_gap"] for name in RELATIVE]] = best[of] - columns
 
-        pools = []
-        for q in range(n):
-            own = lines[starts[q]:ends[q]]
-            terms = evidence[q].term if q in evidence else {}
-            pools.append(Pool(lines=own, features=feats[starts[q]:ends[q]],
-                              aliases={i: terms[i] for i in own.tolist() if i in terms}))
-        return pools
+        terms: list[dict[int, str]] = [{} for _ in range(n)]
+        for row in lent_rows.tolist():
+            terms[int(of[row])][int(lines[row])] = self.aliases[term_alias[row]].term
+        return [Pool(lines=lines[starts[q]:ends[q]], features=feats[starts[q]:ends[q]], aliases=terms[q])
+                for q in range(n)]
 
 
 @dataclass
 class _AliasEvidence:
-    """What a query's aliases lend each line: score, exactness, level, the alias term, the
-    line's place in the alias's best-first codes (1, 1/2, 1/3...), the share of the
-    alias's words that the query lacks, the share of the query's words the alias has, and
-    whether the alias has the query's head word."""
+    """What a batch's aliases lend each (query, line), keyed ``query * n_lines + line``:
+    in ALIAS_FEATURES order, the alias's score, exactness and level, the line's place in
+    the alias's best-first codes (1, 1/2, 1/3...), the share of the alias's words that
+    the query lacks, the share of the query's words the alias has, and whether the alias
+    has the query's head word; and which alias lent it."""
 
-    score: dict[int, float]
-    exact: dict[int, float]
-    level: dict[int, float]
-    term: dict[int, str]
-    first: dict[int, float]
-    extra: dict[int, float]
-    cover: dict[int, float]
-    head: dict[int, float]
+    keys: np.ndarray      # sorted (query, line) keys
+    values: np.ndarray    # per key, the ALIAS_FEATURES
+    alias: np.ndarray     # per key, the alias that lent it
+    query: np.ndarray     # the lent lines, query by query in the order they were reached
+    line: np.ndarray
+    n_lines: int
+
+    def find(self, of: np.ndarray, lines: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The rows (query ``of``, line ``lines``) an alias lent to, and their keys' places."""
+        if not len(self.keys):
+            return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+        wanted = of * self.n_lines + lines
+        at = np.minimum(np.searchsorted(self.keys, wanted), len(self.keys) - 1)
+        rows = np.flatnonzero(self.keys[at] == wanted)
+        return rows, at[rows]
 
 
 def _csr(lists: Sequence[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
