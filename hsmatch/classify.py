@@ -360,8 +360,11 @@ class Classifier:
         sizes = [len(p.lines) for p in pools]
         scores = self.ranker.score_pools(np.vstack([p.features for p in pools]), sizes, k)
         bounds = np.cumsum(sizes)[:-1]
-        for pool, part in zip(pools, np.split(scores, bounds), strict=True):
-            pool.scores = part
+        # The first places of each pool's order (k shown; two for the confidence), all at once.
+        groups = self.goods.hs6_id[np.concatenate([p.lines for p in pools])]
+        orders = self.ranker.leading_orders(scores, groups, sizes, max(k, 2))
+        for pool, part, order in zip(pools, np.split(scores, bounds), orders, strict=True):
+            pool.scores, pool.order = part, order
 
     def kind_evidence(self, norms: Sequence[str], rows: np.ndarray,
                       pools: Sequence[tuple[str, Pool] | None]) -> tuple[np.ndarray, np.ndarray]:
@@ -456,8 +459,11 @@ class Classifier:
         """``p_goods``: the kind model's P(goods) (None: no kind model)."""
         feats = pool.features
         evidence_floor = no_evidence(feats)
-        scores = pool.scores if pool.scores is not None else self.ranker.score(feats)
-        best_first = self.ranker.order(scores, self.goods.hs6_id[pool.lines])
+        if pool.scores is not None and pool.order is not None and len(pool.order) >= min(k, len(pool.lines)):
+            scores, best_first = pool.scores, pool.order
+        else:
+            scores = pool.scores if pool.scores is not None else self.ranker.score(feats)
+            best_first = self.ranker.order(scores, self.goods.hs6_id[pool.lines])
         candidates = self._line_candidates(pool, best_first[:k], scores)
         if evidence_floor or not candidates:
             return Match(part, "unknown", None, 0.0, candidates,

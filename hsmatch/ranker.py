@@ -36,6 +36,11 @@ class Ranker(Protocol):
         """Candidate positions, best first (``groups``: each candidate's subheading)."""
         ...
 
+    def leading_orders(self, scores: np.ndarray, groups: np.ndarray, sizes: Sequence[int],
+                       places: int) -> list[np.ndarray]:
+        """The first ``places`` of :meth:`order` for each of pools stacked row-wise."""
+        ...
+
     def confidence(self, scores: np.ndarray, features: np.ndarray, order: np.ndarray | None = None) -> float:
         """Probability that the first candidate of ``order`` (default: the best-scored) is right."""
         ...
@@ -92,6 +97,12 @@ class HeuristicRanker:
 
     def order(self, scores: np.ndarray, groups: np.ndarray) -> np.ndarray:
         return np.argsort(-scores, kind="stable")
+
+    def leading_orders(self, scores: np.ndarray, groups: np.ndarray, sizes: Sequence[int],
+                       places: int) -> list[np.ndarray]:
+        bounds = np.cumsum(sizes)[:-1]
+        return [self.order(s, g)[:places] for s, g in zip(np.split(scores, bounds), np.split(groups, bounds),
+                                                            strict=True)]
 
     def confidence(self, scores: np.ndarray, features: np.ndarray, order: np.ndarray | None = None) -> float:
         if scores.size == 0:

@@ -81,6 +81,7 @@ class Pool:
     features: np.ndarray
     aliases: dict[int, str]  # line position -> the alias that lent it its score
     scores: np.ndarray | None = None  # the ranker's, once scored
+    order: np.ndarray | None = None   # the first places of the ranker's order, once scored
     vector: np.ndarray | None = None  # the name's embedding (the kind model reads it)
 
 

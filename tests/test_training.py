@@ -237,6 +237,23 @@ def test_the_first_candidates_spread_over_subheadings():
     assert spread_subheadings(order, groups, shown=4, kept=2, scope=4).tolist() == [0, 1, 2, 3, 4, 5]
 
 
+def test_leading_orders_of_a_batch_equal_each_pool_ordered_alone():
+    from hsmatch.learned_ranker import leading_orders, spread_subheadings, subheading_first
+
+    rng = np.random.default_rng(1)
+    sizes = [0, 1, 2, 3, 7, 12, 13, 40, 64, *rng.integers(1, 70, 60).tolist()]
+    # Coarse scores and few subheadings: ties in score and shared subheadings everywhere.
+    scores = rng.integers(0, 12, sum(sizes)) / 11.0
+    groups = rng.integers(0, 6, sum(sizes))
+    batch = leading_orders(scores, groups, sizes, places=7)
+    start = 0
+    for size, got in zip(sizes, batch, strict=True):
+        s, g = scores[start:start + size], groups[start:start + size]
+        start += size
+        alone = spread_subheadings(subheading_first(s, g), g) if size else np.zeros(0, dtype=np.int64)
+        assert got.tolist() == alone[:7].tolist()
+
+
 def test_known_names_are_reported_apart_from_new_ones():
     from hsmatch.classify import Candidate, Match
     from hsmatch.evaluate import name_breakdown
