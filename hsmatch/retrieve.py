@@ -85,12 +85,18 @@ class Pool:
     vector: np.ndarray | None = None  # the name's embedding (the kind model reads it)
 
 
-def _top(row: np.ndarray, k: int, floor: float) -> np.ndarray:
-    """Positions of the (at most) k largest values of ``row`` that reach ``floor``, best
-    first, ties in position order. Alias rows are wide and mostly zero: selecting the few
-    that reach the floor first is far cheaper than partitioning the whole row."""
-    above = np.flatnonzero(row >= floor)
-    return above[np.argsort(-row[above], kind="stable")[:k]]
+def _row_tops(rows: np.ndarray, columns: np.ndarray, values: np.ndarray, n_rows: int,
+              k: int) -> list[np.ndarray]:
+    """For the entries (``rows``, ``columns``, ``values``) of a sparse selection of a
+    matrix (the ones above some floor): each row's (at most) k columns of largest value,
+    best first, ties in column order. Alias rows are wide and mostly under the floor:
+    selecting from the entries above it is far cheaper than partitioning whole rows."""
+    order = np.lexsort((columns, -values, rows))
+    rows, columns = rows[order], columns[order]
+    counts = np.bincount(rows, minlength=n_rows)
+    place = np.arange(len(rows)) - (np.cumsum(counts) - counts)[rows]
+    kept = columns[place < k]
+    return np.split(kept, np.cumsum(np.minimum(counts, k))[:-1])
 
 
 def _top_rows(matrix: np.ndarray, k: int) -> np.ndarray:
@@ -219,18 +225,17 @@ class GoodsRetriever:
         return pools
 
     def _alias_evidence(self, queries: Sequence[str], alias: np.ndarray, wanted: Sequence[frozenset[str]],
-                        hits: Sequence[int]) -> _AliasEvidence:
-        """The lines the best aliases of the ``hits`` queries lend their score to, with the
-        evidence of the best alias per (query, line): the first to reach the line, as the
-        aliases come best first."""
+                        best: Sequence[np.ndarray]) -> _AliasEvidence:
+        """The lines the ``best`` aliases of each query (best first) lend their score to,
+        with the evidence of the best alias per (query, line): the first to reach it."""
         asked_by: list[int] = []
         kept: list[int] = []
         values: list[tuple[float, ...]] = []
-        for q in hits:
+        for q in np.flatnonzero([len(b) for b in best]).tolist():
             query, asked, row = queries[q], wanted[q], alias[q]
             said = query.split()
             head = head_word(query)
-            for a in _top(row, ALIAS_TOP, ALIAS_MIN_SCORE).tolist():
+            for a in best[q].tolist():
                 norm, words = self.alias_norms[a], self.alias_words[a]
                 if len(norm) <= SHORT_ALIAS and norm not in said:
                     continue
@@ -277,13 +282,16 @@ class GoodsRetriever:
         ``near``: the queries' :meth:`near_scores`."""
         n = len(queries)
         F = FEATURE_INDEX
-        # Alias evidence only where some alias reaches the cut-off (few names).
-        hits: list[int] = np.flatnonzero((alias >= ALIAS_MIN_SCORE).any(axis=1)).tolist() \
-            if alias.size else []
+        # Alias evidence from the aliases that reach the cut-off.
+        alias_q, alias_a = np.nonzero(alias >= ALIAS_MIN_SCORE)
         wanted = [content_words(q) for q in queries]
-        evidence = self._alias_evidence(queries, alias, wanted, hits)
-
-        nearest = [_nearest(row) for row in near]
+        evidence = self._alias_evidence(queries, alias, wanted,
+                                        _row_tops(alias_q, alias_a, alias[alias_q, alias_a], n, ALIAS_TOP))
+        # The aliases near each name in meaning (see NEAR_FLOOR), and the nearest few.
+        asked_q, asked_a = np.nonzero(near >= NEAR_FLOOR)
+        cosine = near[asked_q, asked_a]
+        close = cosine >= NEAR_POOL_FLOOR
+        nearest = _row_tops(asked_q[close], asked_a[close], cosine[close], n, NEAR_POOL_TOP)
 
         # Candidate lines: first occurrence kept, in order; -1 pads the rows.
         retrieved = np.hstack([np.asarray(t, dtype=np.int64) for t in tops])
@@ -376,8 +384,6 @@ class GoodsRetriever:
         feats[:, F["material_match"]] = match
         feats[:, F["material_clash"]] = (said[of] != 0) & (made_of != 0) & ~match
         # Meaning: the best cosine of an alias near the name that covers the line / heading.
-        asked_q, asked_a = np.nonzero(near >= NEAR_FLOOR)
-        cosine = near[asked_q, asked_a]
         feats[:, F["near_line"]] = _best_per_key(self.alias_line_csr, asked_q, asked_a, cosine,
                                                  of, lines, len(self.hs6_of))
         feats[:, F["near_heading"]] = _best_per_key(self.alias_heading_csr, asked_q, asked_a, cosine,
@@ -425,13 +431,6 @@ def _csr(lists: Sequence[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
     indptr[1:] = np.cumsum([len(x) for x in lists])
     indices = np.concatenate(lists).astype(np.int64) if lists else np.zeros(0, dtype=np.int64)
     return indptr, indices
-
-
-def _nearest(row: np.ndarray) -> np.ndarray:
-    """The NEAR_POOL_TOP aliases nearest a name from NEAR_POOL_FLOOR on, nearest first
-    (ties in alias order)."""
-    above = np.flatnonzero(row >= NEAR_POOL_FLOOR)
-    return above[np.lexsort((above, -row[above]))][:NEAR_POOL_TOP]
 
 
 def _best_per_key(csr: tuple[np.ndarray, np.ndarray], queries: np.ndarray, aliases: np.ndarray,
