@@ -71,6 +71,7 @@ SERVICE_WORDS = frozenset({"service", "services", "tourism", "tourist", "hospita
 # The feature columns of each retriever's evidence on a candidate (see EVIDENCE).
 _EVIDENCE_SIM = [FEATURE_INDEX[sim] for sim, _ in EVIDENCE.values()]
 _EVIDENCE_RANK = [FEATURE_INDEX[rank] for _, rank in EVIDENCE.values() if rank]
+_EVIDENCE_KEYS = [(name, f"{name}_rank" if rank else None) for name, (_, rank) in EVIDENCE.items()]
 
 
 @dataclass(frozen=True)
@@ -498,10 +499,10 @@ class Classifier:
                                                         ranks, exports, codes, strict=True):
             evidence: dict[str, Any] = {}
             ranked = iter(rank)
-            for (name, (_, rank_feature)), value in zip(EVIDENCE.items(), sim, strict=True):
+            for (name, rank_key), value in zip(_EVIDENCE_KEYS, sim, strict=True):
                 evidence[name] = round(value, 4)
-                if rank_feature:
-                    evidence[f"{name}_rank"] = round(next(ranked)) + 1
+                if rank_key:
+                    evidence[rank_key] = round(next(ranked)) + 1
             if line in pool.aliases:
                 evidence["alias_term"] = pool.aliases[line]
             evidence["india_exports_usd_m"] = round(export, 2)
