@@ -49,11 +49,13 @@ class FuzzyIndex:
         k = self.shortlist
         short = np.argpartition(-cosine, k - 1, axis=1)[:, :k]
         scored = np.zeros((len(unique), len(self.terms)), dtype=np.float32)
-        for i, name in enumerate(unique):
-            for j in short[i]:
-                score = fuzz.WRatio(name, self.terms[j], score_cutoff=cutoff or None)
-                if score:
-                    scored[i, j] = score
+        # Each name against its shortlist, pair by pair in rapidfuzz's C++ (cpdist): a
+        # Python loop over the pairs held the GIL that the main thread needs.
+        rows, columns = np.repeat(np.arange(len(unique)), k), short.ravel()
+        terms = self.terms
+        scored[rows, columns] = process.cpdist([unique[i] for i in rows.tolist()],
+                                               [terms[j] for j in columns.tolist()], scorer=fuzz.WRatio,
+                                               score_cutoff=cutoff or None, dtype=np.float32, workers=1)
         return scored if where is None else scored[where]
 
 
