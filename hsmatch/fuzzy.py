@@ -14,6 +14,7 @@ from collections.abc import Sequence
 
 import numpy as np
 from rapidfuzz import fuzz, process
+from scipy import sparse
 
 from hsmatch.tfidf import Tfidf
 
@@ -37,25 +38,32 @@ class FuzzyIndex:
 
     def scores(self, names: Sequence[str], cutoff: float = 0.0) -> np.ndarray:
         """(n_names x n_terms) float32 scores; scores under ``cutoff`` are 0."""
-        out = np.zeros((len(names), len(self.terms)), dtype=np.float32)
+        return self.sparse_scores(names, cutoff).toarray()
+
+    def sparse_scores(self, names: Sequence[str], cutoff: float = 0.0) -> sparse.csr_matrix:
+        """:meth:`scores` as a sparse matrix: a name has at most ``shortlist`` scores, and
+        a dense row of every term would cost more to scan than to score."""
+        shape = (len(names), len(self.terms))
         if not self.terms or not names:
-            return out
+            return sparse.csr_matrix(shape, dtype=np.float32)
         unique, where = unique_texts(names)
         if len(self.terms) <= self.shortlist:
-            scores = process.cdist(unique, self.terms, scorer=fuzz.WRatio, dtype=np.float32,
-                                   score_cutoff=cutoff or None, workers=-1)
-            return scores if where is None else scores[where]
-        cosine = (self._vectorizer.transform(unique) @ self._terms_t).toarray()
-        k = self.shortlist
-        short = np.argpartition(-cosine, k - 1, axis=1)[:, :k]
-        scored = np.zeros((len(unique), len(self.terms)), dtype=np.float32)
-        # Each name against its shortlist, pair by pair in rapidfuzz's C++ (cpdist): a
-        # Python loop over the pairs held the GIL that the main thread needs.
-        rows, columns = np.repeat(np.arange(len(unique)), k), short.ravel()
-        terms = self.terms
-        scored[rows, columns] = process.cpdist([unique[i] for i in rows.tolist()],
-                                               [terms[j] for j in columns.tolist()], scorer=fuzz.WRatio,
-                                               score_cutoff=cutoff or None, dtype=np.float32, workers=1)
+            scored = sparse.csr_matrix(process.cdist(unique, self.terms, scorer=fuzz.WRatio, dtype=np.float32,
+                                                     score_cutoff=cutoff or None, workers=-1))
+        else:
+            cosine = (self._vectorizer.transform(unique) @ self._terms_t).toarray()
+            k = self.shortlist
+            short = np.argpartition(-cosine, k - 1, axis=1)[:, :k]
+            # Each name against its shortlist, pair by pair in rapidfuzz's C++ (cpdist): a
+            # Python loop over the pairs held the GIL that the main thread needs.
+            rows, columns = np.repeat(np.arange(len(unique)), k), short.ravel()
+            terms = self.terms
+            values = process.cpdist([unique[i] for i in rows.tolist()], [terms[j] for j in columns.tolist()],
+                                    scorer=fuzz.WRatio, score_cutoff=cutoff or None, dtype=np.float32, workers=1)
+            found = values > 0
+            scored = sparse.csr_matrix((values[found], (rows[found], columns[found])),
+                                       shape=(len(unique), len(self.terms)))
+        scored.eliminate_zeros()
         return scored if where is None else scored[where]
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 from scipy import sparse
@@ -86,17 +87,19 @@ class Pool:
 
 
 def _row_tops(rows: np.ndarray, columns: np.ndarray, values: np.ndarray, n_rows: int,
-              k: int) -> list[np.ndarray]:
+              k: int, with_values: bool = False) -> list[Any]:
     """For the entries (``rows``, ``columns``, ``values``) of a sparse selection of a
     matrix (the ones above some floor): each row's (at most) k columns of largest value,
-    best first, ties in column order. Alias rows are wide and mostly under the floor:
-    selecting from the entries above it is far cheaper than partitioning whole rows."""
+    best first, ties in column order (``with_values``: as pairs of columns and values).
+    Alias rows are wide and mostly under the floor: selecting from the entries above it
+    is far cheaper than partitioning whole rows."""
     order = np.lexsort((columns, -values, rows))
-    rows, columns = rows[order], columns[order]
+    rows, columns, values = rows[order], columns[order], values[order]
     counts = np.bincount(rows, minlength=n_rows)
     place = np.arange(len(rows)) - (np.cumsum(counts) - counts)[rows]
-    kept = columns[place < k]
-    return np.split(kept, np.cumsum(np.minimum(counts, k))[:-1])
+    bounds = np.cumsum(np.minimum(counts, k))[:-1]
+    kept = np.split(columns[place < k], bounds)
+    return list(zip(kept, np.split(values[place < k], bounds), strict=True)) if with_values else kept
 
 
 def _top_rows(matrix: np.ndarray, k: int) -> np.ndarray:
@@ -198,15 +201,14 @@ class GoodsRetriever:
         """(n_queries x n_aliases) cosine of query embeddings to the aliases' embeddings."""
         return np.asarray(vectors, dtype=np.float32) @ self.alias_vectors_t
 
-    def alias_scores(self, queries: Sequence[str]) -> np.ndarray:
-        """(n_queries x n_aliases) rapidfuzz WRatio scores in 0..100."""
-        if not self.aliases:
-            return np.zeros((len(queries), 0), dtype=np.float32)
+    def alias_scores(self, queries: Sequence[str]) -> sparse.csr_matrix:
+        """(n_queries x n_aliases) rapidfuzz WRatio scores in 0..100, sparse (the few
+        aliases of each name that reach ALIAS_MIN_SCORE)."""
         # Scores under ALIAS_MIN_SCORE are never used; the cut-off lets rapidfuzz skip them.
-        return self.alias_index.scores(queries, cutoff=ALIAS_MIN_SCORE)
+        return self.alias_index.sparse_scores(queries, cutoff=ALIAS_MIN_SCORE)
 
     def pools(self, queries: Sequence[str], vectors: np.ndarray,
-              alias: np.ndarray | Future[np.ndarray] | None = None,
+              alias: sparse.csr_matrix | Future[sparse.csr_matrix] | None = None,
               emb: np.ndarray | None = None) -> list[Pool]:
         """One candidate pool per query (queries are normalised texts, ``vectors`` their
         embeddings). ``alias`` and ``emb``: the queries' :meth:`alias_scores` (or a future
@@ -224,18 +226,19 @@ class GoodsRetriever:
             pool.vector = vector
         return pools
 
-    def _alias_evidence(self, queries: Sequence[str], alias: np.ndarray, wanted: Sequence[frozenset[str]],
-                        best: Sequence[np.ndarray]) -> _AliasEvidence:
-        """The lines the ``best`` aliases of each query (best first) lend their score to,
-        with the evidence of the best alias per (query, line): the first to reach it."""
+    def _alias_evidence(self, queries: Sequence[str], wanted: Sequence[frozenset[str]],
+                        best: Sequence[tuple[np.ndarray, np.ndarray]]) -> _AliasEvidence:
+        """The lines the ``best`` aliases of each query (aliases and scores, best first) lend
+        their score to, with the evidence of the best alias per (query, line): the first to
+        reach it."""
         asked_by: list[int] = []
         kept: list[int] = []
         values: list[tuple[float, ...]] = []
-        for q in np.flatnonzero([len(b) for b in best]).tolist():
-            query, asked, row = queries[q], wanted[q], alias[q]
+        for q in np.flatnonzero([len(a) for a, _ in best]).tolist():
+            query, asked = queries[q], wanted[q]
             said = query.split()
             head = head_word(query)
-            for a in best[q].tolist():
+            for a, score in zip(best[q][0].tolist(), best[q][1].tolist(), strict=True):
                 norm, words = self.alias_norms[a], self.alias_words[a]
                 if len(norm) <= SHORT_ALIAS and norm not in said:
                     continue
@@ -253,7 +256,7 @@ class GoodsRetriever:
                 about = float(head in words)
                 asked_by.append(q)
                 kept.append(a)
-                values.append((float(row[a]) / 100.0, float(norm == query), self.alias_level[a], 0.0,
+                values.append((score / 100.0, float(norm == query), self.alias_level[a], 0.0,
                                extra, cover, about))
         n_lines = len(self.hs6_of)
         if not kept:
@@ -273,7 +276,7 @@ class GoodsRetriever:
         return _AliasEvidence(unique, table, chosen[which[first]], keys[reached] // n_lines,
                               keys[reached] % n_lines, n_lines)
 
-    def _build_pools(self, queries: Sequence[str], matrices: Sequence[np.ndarray], alias: np.ndarray,
+    def _build_pools(self, queries: Sequence[str], matrices: Sequence[np.ndarray], alias: sparse.csr_matrix,
                      tops: Sequence[np.ndarray], near: np.ndarray) -> list[Pool]:
         """The pools of a batch of queries, their features computed for the whole batch at
         once. Per pool, this is: the top lines of each retriever (word, embedding, char),
@@ -283,10 +286,13 @@ class GoodsRetriever:
         n = len(queries)
         F = FEATURE_INDEX
         # Alias evidence from the aliases that reach the cut-off.
-        alias_q, alias_a = np.nonzero(alias >= ALIAS_MIN_SCORE)
+        alias = sparse.csr_matrix(alias)
+        alias_q = np.repeat(np.arange(n), np.diff(alias.indptr))
+        reach = alias.data >= ALIAS_MIN_SCORE
         wanted = [content_words(q) for q in queries]
-        evidence = self._alias_evidence(queries, alias, wanted,
-                                        _row_tops(alias_q, alias_a, alias[alias_q, alias_a], n, ALIAS_TOP))
+        best = _row_tops(alias_q[reach], alias.indices[reach].astype(np.int64), alias.data[reach], n, ALIAS_TOP,
+                         with_values=True)
+        evidence = self._alias_evidence(queries, wanted, best)
         # The aliases near each name in meaning (see NEAR_FLOOR), and the nearest few.
         asked_q, asked_a = np.nonzero(near >= NEAR_FLOOR)
         cosine = near[asked_q, asked_a]
