@@ -558,7 +558,7 @@ def training_set(codes: np.ndarray, pairs: Sequence[Pair],
     calibrated on: the names users write, not the clean alias names that also train.
 
     Only goods pairs train the ranker: whether a name is goods at all is the kind model's
-    question, and the final confidence multiplies the two.
+    question, and the final confidence weighs the two (hsmatch.ranker.joint_confidence).
     """
     X, y, pool_of, groups, positive, per_pool, calibrated, hs6 = [], [], [], [], [], [], [], []
     source: list[int] = []

@@ -275,8 +275,11 @@ def write_model_card(folder: Path, manifest: dict[str, Any], results: dict[str, 
         f"- kind model: multinomial logistic regression (goods / broad / service / unknown) over "
         f"word and character n-grams of the name, its sentence embedding and the engine's evidence, trained on "
         f"{manifest['training'].get('kind_model_names', 'n/a')} views of the training pairs",
-        "- confidence of a goods match = P(goods) x P(top line right | goods); broad and service "
-        "matches carry P(kind)",
+        "- confidence of a goods match: a logistic fit over the logits of P(top line right | goods) "
+        "and P(goods), on out-of-fold training names routed to goods"
+        + (f" (weights {', '.join(str(w) for w in manifest['training']['joint_coefficients'])}, "
+           "the last the intercept)" if manifest['training'].get('joint_coefficients') else "")
+        + "; broad and service matches carry P(kind)",
         "- files: `ranker.npz`, `kind.npz` (plain arrays, no pickle), `manifest.json`, `kind.json`"
         + (", `evaluation.md` / `evaluation.json`" if "full_knowledge_base" in results else ""), "",
     ]
